@@ -272,8 +272,8 @@ class FeishuClient:
         self._store = token_store
         self._timeout = (connect_timeout, read_timeout)
         self._pool_idle_seconds = pool_idle_seconds
-        self._token_key = f"feishu:tenant_token:{app_id}"
-        self._lock_key = f"{self._token_key}:lock"
+        self.token_key = f"feishu:tenant_token:{app_id}"
+        self._lock_key = f"{self.token_key}:lock"
         # The lock outlives one token fetch; a waiter gives up after the same time.
         self._lock_ttl = connect_timeout + read_timeout + 5
         self._pool_lock = threading.Lock()
@@ -456,7 +456,7 @@ class FeishuClient:
 
     def _token(self) -> str:
         """The stored token, or a fresh one fetched by one caller at a time."""
-        token = self._store.get(self._token_key)
+        token = self._store.get(self.token_key)
         if token:
             return token
         deadline = time.monotonic() + self._lock_ttl
@@ -465,7 +465,7 @@ class FeishuClient:
             lock = self._store.acquire_lock(self._lock_key, self._lock_ttl)
             if lock is not None:
                 try:
-                    token = self._store.get(self._token_key)
+                    token = self._store.get(self.token_key)
                     if token:
                         return token
                     return self._fetch_and_store()
@@ -473,7 +473,7 @@ class FeishuClient:
                     self._store.release_lock(self._lock_key, lock)
             time.sleep(pause)
             pause = min(pause * 2, 0.2)
-            token = self._store.get(self._token_key)
+            token = self._store.get(self.token_key)
             if token:
                 return token
             if time.monotonic() >= deadline:
@@ -486,7 +486,7 @@ class FeishuClient:
         token, expire = self._fetch_token()
         ttl = cache_ttl(expire)
         if ttl is not None:
-            self._store.set(self._token_key, token, ttl)
+            self._store.set(self.token_key, token, ttl)
         logger.info("feishu tenant token fetched (app_id=%s)", self.app_id)
         return token
 
@@ -527,7 +527,7 @@ class FeishuClient:
             if isinstance(error, TokenError) and attempt == 1:
                 # Evict only the token that was refused: another worker may already
                 # have stored a fresh one.
-                self._store.delete_if_equals(self._token_key, token)
+                self._store.delete_if_equals(self.token_key, token)
                 token = self._token()
                 continue
             raise error

@@ -163,6 +163,7 @@ class State:
     token_requests: int = 0
     rate_limited: int = 0
     requests: Counter[str] = field(default_factory=Counter)
+    user_agents: Counter[str] = field(default_factory=Counter)
     api_connections: set[int] = field(default_factory=set)
     connections_opened: int = 0
     generation: int = 0
@@ -181,6 +182,7 @@ class State:
             self.windows.clear()
             self.tokens_issued = self.token_requests = self.rate_limited = 0
             self.requests.clear()
+            self.user_agents.clear()
             self.api_connections.clear()
             self.connections_opened = 0
             self.generation += 1
@@ -339,6 +341,7 @@ class Handler(BaseHTTPRequestHandler):
             state.requests[path] += 1
             if not path.startswith("/_sandbox/"):
                 state.api_connections.add(self.conn_id)
+                state.user_agents[self.headers.get("User-Agent", "")] += 1
         try:
             if path.startswith("/_sandbox/"):
                 result = self.server.control(self.command, path, body)
@@ -521,6 +524,7 @@ def _create_exam(h: Handler, state: State, query: dict[str, str], body: bytes) -
         "operate_time": str(_now_ms()),
         "created_monotonic": time.monotonic(),
         "test_id": _snowflake(),
+        "request_body": body.decode("utf-8"),
     }
     with state.lock:
         state.exams.append(exam)
@@ -841,6 +845,7 @@ class SandboxServer(ThreadingHTTPServer):
                     "connections_opened": state.connections_opened,
                     "rate_limited": state.rate_limited,
                     "requests": dict(state.requests),
+                    "user_agents": dict(state.user_agents),
                     "exams": len(state.exams),
                     "attachments": len(state.attachments),
                 }
