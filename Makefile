@@ -1,0 +1,44 @@
+# The two commands a newcomer needs: `make run` and `make test`.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.requirements-installed
+
+.PHONY: run test test-embedded lint setup demo clean bench
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(STAMP): requirements.txt | $(BIN)/python
+	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements.txt
+	touch $(STAMP)
+
+## setup: virtualenv, requirements, migrations, cache table
+setup: $(STAMP)
+	mkdir -p var
+	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py createcachetable
+
+## run: set up, create the demo login and start web, worker, beat and the sandbox
+run: setup
+	$(BIN)/python manage.py create_demo_user
+	@echo ""
+	@echo "  hiring_portal: http://127.0.0.1:$${HIRING_PORTAL_PORT:-8000}/admin/"
+	@echo "  (stop everything with Ctrl-C)"
+	@echo ""
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho start -f Procfile
+
+## test: set up the same way and run the whole suite
+test: setup
+	$(BIN)/pytest
+
+## test-embedded: the suite's embedded-default part (SQLite, serverless broker)
+test-embedded: setup
+	$(BIN)/pytest -m embedded
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+clean:
+	rm -rf var .pytest_cache

@@ -1,0 +1,287 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+
+from . import services
+from .changelist import CappedCountPaginator, ExamNameFilter, search_exam_results
+from .forms import ExamResultForm
+from .models import ExamResult, FeishuIdentity, SyncAttempt
+
+Status = ExamResult.Status
+
+DELIVERY_FIELDS = (
+    "status",
+    "attempts",
+    "next_attempt_at",
+    "exam_id",
+    "operate_time",
+    "synced_at",
+    "last_error_code",
+    "last_error_message",
+    "last_log_id",
+    "entered_by",
+    "created_at",
+    "updated_at",
+)
+ENTRY_FIELDS = (
+    "application_id",
+    "exam_resource_name",
+    "score",
+    "report",
+    "uuid",
+    "operator_id",
+    "user_id_type",
+)
+
+STATUS_COLOURS = {
+    Status.DRAFT: "#6b7280",
+    Status.PENDING: "#2563eb",
+    Status.SENDING: "#7c3aed",
+    Status.SYNCED: "#15803d",
+    Status.FAILED: "#b91c1c",
+    Status.UNKNOWN: "#b45309",
+}
+
+
+class SyncAttemptInline(admin.TabularInline):
+    model = SyncAttempt
+    verbose_name_plural = _("Calls to Feishu")
+    extra = 0
+    max_num = 0
+    can_delete = False
+    show_change_link = False
+    ordering = ("-started_at", "-id")
+    fields = (
+        "started_at",
+        "call",
+        "duration_ms",
+        "http_status",
+        "feishu_code",
+        "feishu_msg",
+        "log_id",
+        "outcome",
+    )
+    readonly_fields = fields
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(ExamResult)
+class ExamResultAdmin(admin.ModelAdmin):
+    form = ExamResultForm
+    list_display = (
+        "application_id",
+        "exam_resource_name",
+        "score",
+        "status_badge",
+        "exam_id",
+        "operate_time",
+        "entered_by",
+        "updated_at",
+    )
+    list_display_links = ("application_id", "exam_resource_name")
+    list_filter = ("status", ExamNameFilter, ("created_at", admin.DateFieldListFilter))
+    list_select_related = ("entered_by",)
+    search_fields = ("application_id", "exam_resource_name", "exam_id")
+    search_help_text = _(
+        "Digits search application IDs (by prefix) and Feishu exam IDs; "
+        "anything else searches exam names."
+    )
+    ordering = ("-created_at", "-id")
+    paginator = CappedCountPaginator
+    show_full_result_count = False
+    show_facets = admin.ShowFacets.NEVER
+    list_per_page = 50
+    inlines = (SyncAttemptInline,)
+    actions = ("send_to_feishu",)
+
+    # --- permissions ---------------------------------------------------------
+    def has_send_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("exams.send_examresult")
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        if obj is not None and obj.status != Status.DRAFT:
+            return False
+        return super().has_delete_permission(request, obj)
+
+    # --- list ----------------------------------------------------------------
+    @admin.display(description=_("status"), ordering="status")
+    def status_badge(self, obj: ExamResult) -> str:
+        return format_html(
+            '<span class="exam-status exam-status-{}" style="color:{};font-weight:600">'
+            "{}</span>",
+            obj.status,
+            STATUS_COLOURS.get(obj.status, "inherit"),
+            obj.get_status_display(),
+        )
+
+    def get_search_results(
+        self, request: HttpRequest, queryset: QuerySet[ExamResult], search_term: str
+    ) -> tuple[QuerySet[ExamResult], bool]:
+        return search_exam_results(queryset, search_term), False
+
+    # --- form ----------------------------------------------------------------
+    def get_form(self, request: HttpRequest, obj: Any = None, **kwargs: Any) -> Any:
+        form_class = super().get_form(request, obj, **kwargs)
+
+        class FormForUser(form_class):  # type: ignore[misc, valid-type]
+            def __init__(self, *args: Any, **kw: Any) -> None:
+                super().__init__(*args, user=request.user, **kw)
+
+        return FormForUser
+
+    def get_fieldsets(self, request: HttpRequest, obj: Any = None) -> Any:
+        entry: dict[str, Any] = {"fields": ENTRY_FIELDS}
+        if obj is not None and not obj.is_editable:
+            entry["description"] = _(
+                "This result is %(status)s and cannot be changed: Feishu offers no "
+                "way to update an exam result once it may have been recorded."
+            ) % {"status": obj.get_status_display()}
+        fieldsets: list[tuple[Any, dict[str, Any]]] = [(None, entry)]
+        if obj is not None:
+            fieldsets.append((_("Delivery to Feishu"), {"fields": DELIVERY_FIELDS}))
+        return fieldsets
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        if obj is not None and not obj.is_editable:
+            return ENTRY_FIELDS + DELIVERY_FIELDS
+        return DELIVERY_FIELDS
+
+    def render_change_form(
+        self,
+        request: HttpRequest,
+        context: dict[str, Any],
+        add: bool = False,
+        change: bool = False,
+        form_url: str = "",
+        obj: Any = None,
+    ) -> HttpResponse:
+        context["show_send"] = self.has_send_permission(request) and (
+            obj is None or obj.is_editable
+        )
+        context["show_save_draft"] = obj is None or obj.is_editable
+        return super().render_change_form(request, context, add, change, form_url, obj)
+
+    def save_model(
+        self, request: HttpRequest, obj: ExamResult, form: Any, change: bool
+    ) -> None:
+        send = "_send" in request.POST
+        if send and not self.has_send_permission(request):
+            raise PermissionDenied
+        services.exam_result_save(result=obj, actor=request.user, send=send)
+
+    def changeform_view(
+        self,
+        request: HttpRequest,
+        object_id: str | None = None,
+        form_url: str = "",
+        extra_context: dict[str, Any] | None = None,
+    ) -> HttpResponse:
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except ValidationError as error:
+            # The state changed between the form's checks and the save (a worker
+            # claimed the row): nothing was written; say why.
+            for message in error.messages:
+                self.message_user(request, message, messages.ERROR)
+            return HttpResponseRedirect(request.get_full_path())
+
+    def response_add(
+        self, request: HttpRequest, obj: Any, post_url_continue: Any = None
+    ) -> Any:
+        if "_send" in request.POST:
+            self.message_user(
+                request,
+                _("The result was saved and queued for delivery to Feishu."),
+                messages.SUCCESS,
+            )
+            return HttpResponseRedirect(self._changelist_url(request))
+        return super().response_add(request, obj, post_url_continue)
+
+    def response_change(self, request: HttpRequest, obj: Any) -> Any:
+        if "_send" in request.POST:
+            self.message_user(
+                request,
+                _("The result was saved and queued for delivery to Feishu."),
+                messages.SUCCESS,
+            )
+            return HttpResponseRedirect(self._changelist_url(request))
+        return super().response_change(request, obj)
+
+    def _changelist_url(self, request: HttpRequest) -> str:
+        from django.urls import reverse
+
+        return reverse("admin:exams_examresult_changelist")
+
+    def delete_model(self, request: HttpRequest, obj: ExamResult) -> None:
+        services.exam_result_delete(result=obj, actor=request.user)
+
+    def delete_queryset(
+        self, request: HttpRequest, queryset: QuerySet[ExamResult]
+    ) -> None:
+        for result in queryset.filter(status=Status.DRAFT):
+            services.exam_result_delete(result=result, actor=request.user)
+
+    # --- actions -------------------------------------------------------------
+    @admin.action(description=_("Send to Feishu"), permissions=["send"])
+    def send_to_feishu(
+        self, request: HttpRequest, queryset: QuerySet[ExamResult]
+    ) -> None:
+        report = services.exam_results_send(queryset=queryset, actor=request.user)
+        self.message_user(
+            request,
+            ngettext(
+                "%(count)d result queued for delivery to Feishu.",
+                "%(count)d results queued for delivery to Feishu.",
+                len(report.queued),
+            )
+            % {"count": len(report.queued)},
+            messages.SUCCESS if report.queued else messages.WARNING,
+        )
+        for reason, count in report.skipped.items():
+            self.message_user(
+                request,
+                ngettext(
+                    "%(count)d result skipped: %(reason)s.",
+                    "%(count)d results skipped: %(reason)s.",
+                    count,
+                )
+                % {"count": count, "reason": reason},
+                messages.WARNING,
+            )
+
+
+@admin.register(FeishuIdentity)
+class FeishuIdentityAdmin(admin.ModelAdmin):
+    list_display = (
+        "user",
+        "app_id",
+        "open_id",
+        "union_id",
+        "feishu_user_id",
+        "email",
+        "updated_at",
+    )
+    list_filter = ("app_id",)
+    list_select_related = ("user",)
+    search_fields = ("user__username", "email", "open_id", "union_id", "feishu_user_id")
+    autocomplete_fields = ("user",)
+    ordering = ("user__username", "app_id")

@@ -1,0 +1,434 @@
+"""The portal's data: exam results (each row is also its own delivery outbox entry),
+every call made to Feishu, field-level history, and staff's Feishu identities."""
+
+from __future__ import annotations
+
+import unicodedata
+from decimal import Decimal
+from typing import Any, ClassVar
+
+from django.conf import settings
+from django.core.validators import DecimalValidator
+from django.db import models
+from django.db.models import F, Q
+from django.db.models.functions import Now, Round
+from django.utils.functional import cached_property
+from django.utils.translation import gettext_lazy as _
+
+MAX_SCORE = Decimal("99999.9")
+APPLICATION_ID_REGEX = r"^[0-9]{1,19}$"
+
+
+def normalize_exam_name(name: str) -> str:
+    """The key two exam names are compared by: trimmed, Unicode NFC.
+
+    The name itself is stored and sent exactly as typed; only this key is unique.
+    """
+    return unicodedata.normalize("NFC", name.strip())
+
+
+class UserIdType(models.TextChoices):
+    OPEN_ID = "open_id", "open_id"
+    UNION_ID = "union_id", "union_id"
+    USER_ID = "user_id", "user_id"
+    PEOPLE_ADMIN_ID = "people_admin_id", "people_admin_id"
+
+
+class ExactDecimalField(models.DecimalField):
+    """A decimal the database stores exactly as given.
+
+    PostgreSQL's ``numeric(p, s)`` rounds a value with more than ``s`` decimals on
+    the way in (95.55 would become 95.6 in ``numeric(6, 1)``), so the column is a
+    plain ``numeric`` and a check constraint refuses anything with more than one
+    decimal place instead. ``max_digits`` / ``decimal_places`` still drive Django's
+    own validation.
+    """
+
+    def db_type(self, connection: Any) -> str | None:
+        if connection.vendor == "postgresql":
+            return "numeric"
+        return super().db_type(connection)
+
+    @cached_property
+    def validators(self) -> list[Any]:
+        # exams.validation.parse_score() owns the rules, with messages that say what
+        # to fix; Django's DecimalValidator would also refuse "88.50", a valid score.
+        return [v for v in super().validators if not isinstance(v, DecimalValidator)]
+
+
+class HistoryBypassError(RuntimeError):
+    """A tracked field of an exam result was written without recording history."""
+
+
+class ExamResultQuerySet(models.QuerySet["ExamResult"]):
+    def update(self, **kwargs: Any) -> int:
+        tracked = set(kwargs) & set(ExamResult.TRACKED_FIELDS)
+        if tracked:
+            raise HistoryBypassError(
+                f"update() of {sorted(tracked)} would escape the history: use "
+                "exams.history.update_recorded() instead."
+            )
+        return super().update(**kwargs)
+
+    def _update_unrecorded(self, **kwargs: Any) -> int:
+        """Used by exams.history alone, which records the change itself."""
+        return super().update(**kwargs)
+
+    def bulk_create(self, objs: Any, *args: Any, **kwargs: Any) -> list[ExamResult]:
+        raise HistoryBypassError(
+            "bulk_create() would escape the history: use "
+            "exams.history.bulk_create_recorded() instead."
+        )
+
+    def _bulk_create_unrecorded(
+        self, objs: list[ExamResult], **kwargs: Any
+    ) -> list[ExamResult]:
+        for obj in objs:
+            obj.exam_key = normalize_exam_name(obj.exam_resource_name)
+        return super().bulk_create(objs, **kwargs)
+
+    def editable(self) -> ExamResultQuerySet:
+        """Results staff may still change: draft, failed, or pending and unclaimed."""
+        return self.filter(status__in=ExamResult.EDITABLE_STATUSES)
+
+
+class ExamResult(models.Model):
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("Draft")
+        PENDING = "pending", _("Pending")
+        SENDING = "sending", _("Sending")
+        SYNCED = "synced", _("Delivered")
+        FAILED = "failed", _("Failed")
+        UNKNOWN = "unknown", _("Outcome unknown")
+
+    # Staff-entered fields and delivery outcomes: every change to one of these is
+    # recorded in ExamResultChange. Leases, retry times and counters are bookkeeping.
+    TRACKED_FIELDS: ClassVar[tuple[str, ...]] = (
+        "application_id",
+        "exam_resource_name",
+        "score",
+        "uuid",
+        "report",
+        "operator_id",
+        "user_id_type",
+        "operator_app_id",
+        "status",
+        "exam_id",
+        "operate_time",
+        "last_error_code",
+        "last_error_message",
+    )
+    EDITABLE_STATUSES: ClassVar[tuple[str, ...]] = (
+        Status.DRAFT,
+        Status.FAILED,
+        Status.PENDING,
+    )
+
+    application_id = models.CharField(
+        _("application ID"),
+        max_length=19,
+        help_text=_("Feishu Hire application (投递) ID: digits only, at most 19."),
+    )
+    exam_resource_name = models.CharField(
+        _("exam name"), max_length=255, help_text=_("The exam paper's name (试卷名称).")
+    )
+    exam_key = models.CharField(max_length=255, editable=False)
+    score = ExactDecimalField(
+        _("score"),
+        max_digits=6,
+        decimal_places=1,
+        help_text=_("Non-negative, at most one decimal place (e.g. 88.5)."),
+    )
+    report = models.FileField(
+        _("report file"),
+        upload_to="reports/%Y/%m/",
+        blank=True,
+        help_text=_("Optional report (PDF, JPG or PNG), uploaded to Feishu on send."),
+    )
+    uuid = models.CharField(
+        _("attachment ID"),
+        max_length=64,
+        blank=True,
+        help_text=_("Feishu attachment ID of the report, if it is already uploaded."),
+    )
+    operator_id = models.CharField(_("operator ID"), max_length=64)
+    user_id_type = models.CharField(
+        _("operator ID type"),
+        max_length=16,
+        choices=UserIdType.choices,
+        default=UserIdType.OPEN_ID,
+    )
+    # An open_id is issued per Feishu app: remembering which app lets delivery refuse
+    # to send an operator from another app after the portal's app was switched.
+    operator_app_id = models.CharField(_("operator's Feishu app"), max_length=64)
+    entered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("entered by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+
+    status = models.CharField(
+        _("status"), max_length=16, choices=Status.choices, default=Status.DRAFT
+    )
+    attempts = models.PositiveIntegerField(_("attempts"), default=0)
+    next_attempt_at = models.DateTimeField(_("next attempt at"), null=True, blank=True)
+    lease_expires_at = models.DateTimeField(null=True, blank=True)
+    lease_token = models.UUIDField(null=True, blank=True)
+    dispatched_at = models.DateTimeField(null=True, blank=True)
+    exam_id = models.CharField(_("Feishu exam ID"), max_length=64, blank=True)
+    operate_time = models.DateTimeField(_("operate time"), null=True, blank=True)
+    last_error_code = models.IntegerField(_("last error code"), null=True, blank=True)
+    last_error_message = models.TextField(_("last error"), blank=True)
+    last_log_id = models.CharField(_("last log ID"), max_length=128, blank=True)
+    synced_at = models.DateTimeField(_("delivered at"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True, db_index=False)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    objects = ExamResultQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("exam result")
+        verbose_name_plural = _("exam results")
+        ordering = ("-created_at", "-id")
+        permissions = (("send_examresult", _("Can send exam results to Feishu")),)
+        constraints = (
+            models.UniqueConstraint(
+                fields=("application_id", "exam_key"),
+                name="exam_result_unique_per_application_and_exam",
+                violation_error_message=_(
+                    "A result for this application and exam already exists."
+                ),
+            ),
+            models.CheckConstraint(
+                condition=Q(application_id__regex=APPLICATION_ID_REGEX),
+                name="exam_result_application_id_numeric",
+            ),
+            models.CheckConstraint(
+                condition=Q(score__gte=0)
+                & Q(score__lte=MAX_SCORE)
+                & Q(score=Round(F("score"), 1)),
+                name="exam_result_score_one_decimal_non_negative",
+            ),
+            models.CheckConstraint(
+                condition=Q(
+                    status__in=[
+                        "draft",
+                        "pending",
+                        "sending",
+                        "synced",
+                        "failed",
+                        "unknown",
+                    ]
+                ),
+                name="exam_result_status_valid",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="synced") | ~Q(exam_id=""),
+                name="exam_result_synced_has_exam_id",
+            ),
+        )
+        indexes = (
+            models.Index(fields=("-created_at", "-id"), name="exam_result_newest"),
+            models.Index(
+                fields=("status", "-created_at", "-id"),
+                name="exam_result_status_newest",
+            ),
+            models.Index(fields=("status", "next_attempt_at"), name="exam_result_due"),
+            models.Index(fields=("exam_id",), name="exam_result_exam_id"),
+            models.Index(
+                fields=("exam_key", "-created_at", "-id"),
+                name="exam_result_exam_newest",
+            ),
+        )
+
+    def __str__(self) -> str:
+        return f"{self.application_id} · {self.exam_resource_name} · {self.score}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        update_fields = kwargs.get("update_fields")
+        touches_tracked = update_fields is None or bool(
+            set(update_fields) & set(self.TRACKED_FIELDS)
+        )
+        if touches_tracked and not getattr(self, "_history_recorded", False):
+            raise HistoryBypassError(
+                "save() of an exam result would escape the history: use "
+                "exams.history.save_recorded() instead."
+            )
+        self.exam_key = normalize_exam_name(self.exam_resource_name)
+        if update_fields is not None:
+            kwargs["update_fields"] = {*update_fields, "exam_key", "updated_at"}
+        super().save(*args, **kwargs)
+
+    @classmethod
+    def from_db(cls, db: Any, field_names: Any, values: Any) -> ExamResult:
+        instance = super().from_db(db, field_names, values)
+        # What the row held when read: exams.history diffs against it on save.
+        instance._loaded = {
+            name: getattr(instance, name)
+            for name in cls.TRACKED_FIELDS
+            if name in field_names
+        }
+        return instance
+
+    @property
+    def is_editable(self) -> bool:
+        return self.status in self.EDITABLE_STATUSES
+
+
+class ExamResultChange(models.Model):
+    """One change to one exam result: who (or the system), when, through what, and
+    each changed field's old and new value. Append-only."""
+
+    class Source(models.TextChoices):
+        ADMIN = "admin", _("Admin form")
+        BULK_ACTION = "bulk_action", _("Bulk action")
+        IMPORT = "import", _("Import")
+        COMMAND = "command", _("Command line")
+        ENGINE = "engine", _("Delivery engine")
+
+    class Kind(models.TextChoices):
+        CREATED = "created", _("Created")
+        CHANGED = "changed", _("Changed")
+        DELETED = "deleted", _("Deleted")
+
+    # No database constraint: the history of a deleted draft outlives the draft.
+    result = models.ForeignKey(
+        ExamResult,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="changes",
+        verbose_name=_("exam result"),
+    )
+    changed_at = models.DateTimeField(_("changed at"), db_default=Now())
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("changed by"),
+        help_text=_("Empty when the system made the change."),
+    )
+    source = models.CharField(_("through"), max_length=16, choices=Source.choices)
+    kind = models.CharField(_("kind"), max_length=8, choices=Kind.choices)
+    changes = models.JSONField(_("changes"), default=dict)
+
+    class Meta:
+        verbose_name = _("exam result change")
+        verbose_name_plural = _("exam result changes")
+        ordering = ("-changed_at", "-id")
+        indexes = (
+            models.Index(fields=("result", "-changed_at"), name="exam_change_result"),
+            models.Index(fields=("-changed_at",), name="exam_change_newest"),
+        )
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} #{self.result_id} @ {self.changed_at}"
+
+
+class SyncAttempt(models.Model):
+    """One call to Feishu for one result, recorded before the request leaves and
+    completed with the answer. Never holds a token or a secret. Append-only."""
+
+    class Outcome(models.TextChoices):
+        IN_FLIGHT = "in_flight", _("No answer yet")
+        SUCCESS = "success", _("Success")
+        RETRY = "retry", _("Failed, safe to retry")
+        PERMANENT = "permanent", _("Failed permanently")
+        UNKNOWN = "unknown", _("Outcome unknown")
+
+    class Call(models.TextChoices):
+        CREATE_EXAM = "create_exam", _("Add exam result")
+        UPLOAD_ATTACHMENT = "upload_attachment", _("Upload report")
+        SEARCH_TESTS = "search_tests", _("Search tests (reconcile)")
+
+    result = models.ForeignKey(
+        ExamResult,
+        on_delete=models.PROTECT,
+        related_name="sync_attempts",
+        verbose_name=_("exam result"),
+    )
+    call = models.CharField(
+        _("call"), max_length=24, choices=Call.choices, default=Call.CREATE_EXAM
+    )
+    started_at = models.DateTimeField(_("started at"), db_default=Now())
+    duration_ms = models.PositiveIntegerField(_("duration (ms)"), null=True, blank=True)
+    http_status = models.PositiveSmallIntegerField(_("HTTP status"), null=True)
+    feishu_code = models.IntegerField(_("Feishu code"), null=True, blank=True)
+    feishu_msg = models.TextField(_("Feishu message"), blank=True)
+    log_id = models.CharField(_("log ID"), max_length=128, blank=True)
+    request_body = models.TextField(_("request sent"), blank=True)
+    response_body = models.TextField(_("answer"), blank=True)
+    outcome = models.CharField(
+        _("outcome"),
+        max_length=16,
+        choices=Outcome.choices,
+        default=Outcome.IN_FLIGHT,
+    )
+
+    class Meta:
+        verbose_name = _("delivery attempt")
+        verbose_name_plural = _("delivery attempts")
+        ordering = ("-started_at", "-id")
+        indexes = (
+            models.Index(fields=("result", "-started_at"), name="sync_attempt_result"),
+            models.Index(fields=("-started_at",), name="sync_attempt_newest"),
+            models.Index(
+                fields=("outcome", "-started_at"), name="sync_attempt_outcome"
+            ),
+        )
+
+    def __str__(self) -> str:
+        return (
+            f"#{self.result_id} {self.get_call_display()} {self.get_outcome_display()}"
+        )
+
+
+class FeishuIdentity(models.Model):
+    """A staff login's identity in Feishu, per Feishu app (an open_id is only valid
+    for the app that issued it)."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="feishu_identities",
+        verbose_name=_("staff user"),
+    )
+    app_id = models.CharField(
+        _("Feishu app"),
+        max_length=64,
+        help_text=_("The Feishu app these IDs were issued for (cli_…)."),
+    )
+    open_id = models.CharField(_("open_id"), max_length=64, blank=True)
+    union_id = models.CharField(_("union_id"), max_length=64, blank=True)
+    # "user_id" in Feishu's terms; named so it does not clash with ``user``'s column.
+    feishu_user_id = models.CharField(_("user_id"), max_length=64, blank=True)
+    email = models.EmailField(_("email in Feishu"), blank=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("Feishu identity")
+        verbose_name_plural = _("Feishu identities")
+        constraints = (
+            models.UniqueConstraint(
+                fields=("user", "app_id"), name="feishu_identity_one_per_user_and_app"
+            ),
+            models.CheckConstraint(
+                condition=~Q(open_id="") | ~Q(union_id="") | ~Q(feishu_user_id=""),
+                name="feishu_identity_has_an_id",
+            ),
+        )
+
+    def __str__(self) -> str:
+        return f"{self.user} @ {self.app_id}"
+
+    def id_of_type(self, user_id_type: str) -> str:
+        """The id of the given type, or "" when this identity has none."""
+        return {
+            UserIdType.OPEN_ID: self.open_id,
+            UserIdType.UNION_ID: self.union_id,
+            UserIdType.USER_ID: self.feishu_user_id,
+        }.get(user_id_type, "")

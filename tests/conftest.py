@@ -1,0 +1,105 @@
+"""Fixtures shared by the whole suite.
+
+With HIRING_PORTAL_REQUIRE_SERVICES=1 (what .ci/run sets) the run stops at once,
+failing, when the database is not PostgreSQL or Redis does not answer: CI must never
+pass by quietly testing the embedded default only.
+"""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+from django.conf import settings
+
+from tests.factories import ExamResultFactory, FeishuIdentityFactory, UserFactory
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    if os.environ.get("HIRING_PORTAL_REQUIRE_SERVICES") != "1":
+        return
+    problems = []
+    if not settings.IS_POSTGRESQL:
+        problems.append(
+            f"DATABASE_URL does not point at PostgreSQL "
+            f"(engine {settings.DATABASES['default']['ENGINE']})"
+        )
+    if not settings.REDIS_URL:
+        problems.append("REDIS_URL is not set")
+    else:
+        import redis
+
+        try:
+            redis.Redis.from_url(settings.REDIS_URL, socket_timeout=3).ping()
+        except redis.RedisError as error:
+            problems.append(f"Redis at REDIS_URL does not answer: {error}")
+    if settings.IS_POSTGRESQL:
+        import psycopg
+
+        db = settings.DATABASES["default"]
+        try:
+            psycopg.connect(
+                host=db["HOST"],
+                port=db["PORT"] or 5432,
+                user=db["USER"],
+                password=db["PASSWORD"],
+                dbname="postgres",
+                connect_timeout=3,
+            ).close()
+        except psycopg.Error as error:
+            problems.append(f"PostgreSQL does not answer: {error}")
+    if problems:
+        pytest.exit(
+            "HIRING_PORTAL_REQUIRE_SERVICES=1 but: " + "; ".join(problems), returncode=3
+        )
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    # Hashing with PBKDF2 costs ~0.3 s a user; the suite makes hundreds.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def staff(db):
+    """A staff member who may enter results, with a Feishu identity for the app."""
+    user = UserFactory(
+        is_staff=True,
+        perms=[
+            "add_examresult",
+            "change_examresult",
+            "view_examresult",
+            "delete_examresult",
+        ],
+    )
+    FeishuIdentityFactory(user=user)
+    return user
+
+
+@pytest.fixture
+def sender(db):
+    """A staff member who may also send results to Feishu."""
+    user = UserFactory(
+        is_staff=True,
+        perms=[
+            "add_examresult",
+            "change_examresult",
+            "view_examresult",
+            "delete_examresult",
+            "send_examresult",
+        ],
+    )
+    FeishuIdentityFactory(user=user)
+    return user
+
+
+@pytest.fixture
+def superuser(db):
+    user = UserFactory(is_staff=True, is_superuser=True)
+    FeishuIdentityFactory(user=user)
+    return user
+
+
+@pytest.fixture
+def exam_result_factory(db):
+    return ExamResultFactory
