@@ -184,6 +184,9 @@ class ExamResult(models.Model):
     last_error_message = models.TextField(_("last error"), blank=True)
     last_log_id = models.CharField(_("last log ID"), max_length=128, blank=True)
     synced_at = models.DateTimeField(_("delivered at"), null=True, blank=True)
+    # When the row's outcome first became unknown: reconciliation is retried on its
+    # own for a bounded time after this, then the row waits for staff.
+    unknown_since = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True, db_index=False)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
@@ -432,3 +435,30 @@ class FeishuIdentity(models.Model):
             UserIdType.UNION_ID: self.union_id,
             UserIdType.USER_ID: self.feishu_user_id,
         }.get(user_id_type, "")
+
+
+class FeishuAppState(models.Model):
+    """What the portal has learnt about one Feishu app, shared by every worker:
+    whether delivery is paused (the circuit breaker) and what tests/search can be
+    trusted to tell when a delivery's outcome is unknown."""
+
+    app_id = models.CharField(_("Feishu app"), max_length=64, unique=True)
+    # None until established: True once tests/search was seen listing an exam this
+    # portal created; False when it was seen not listing one.
+    search_lists_created = models.BooleanField(null=True)
+    search_checked_at = models.DateTimeField(null=True, blank=True)
+    observed_search_lag_seconds = models.FloatField(default=0)
+    paused_until = models.DateTimeField(_("paused until"), null=True, blank=True)
+    pause_reason = models.TextField(_("why delivery is paused"), blank=True)
+    pause_code = models.IntegerField(null=True, blank=True)
+    paused_since = models.DateTimeField(null=True, blank=True)
+    consecutive_failures = models.PositiveIntegerField(default=0)
+    last_answer_at = models.DateTimeField(null=True, blank=True)
+    last_success_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("Feishu app state")
+        verbose_name_plural = _("Feishu app states")
+
+    def __str__(self) -> str:
+        return self.app_id
