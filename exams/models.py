@@ -371,6 +371,9 @@ class SyncAttempt(models.Model):
         choices=Outcome.choices,
         default=Outcome.IN_FLIGHT,
     )
+    # The lease token of the claim this call was made under: tells the sweeper
+    # whether an expired claim had already sent its request.
+    lease_token = models.UUIDField(null=True, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("delivery attempt")
