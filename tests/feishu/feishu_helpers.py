@@ -24,9 +24,12 @@ REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/15")
 class Sandbox:
     """The sandbox process and its control endpoint."""
 
-    def __init__(self, url: str, proc: subprocess.Popen[str]) -> None:
+    def __init__(
+        self, url: str, proc: subprocess.Popen[str], startup_line: str = ""
+    ) -> None:
         self.url = url
         self.proc = proc
+        self.startup_line = startup_line
         self.http = requests.Session()
 
     def _post(self, command: str, body: dict[str, Any] | None = None) -> Any:
@@ -88,7 +91,7 @@ def start_sandbox(*extra: str) -> Sandbox:
     if not urls:
         proc.kill()
         raise RuntimeError(f"sandbox did not start: {line!r}")
-    return Sandbox(urls[0], proc)
+    return Sandbox(urls[0], proc, line)
 
 
 class CannedServer:
