@@ -112,6 +112,47 @@ def run_round(call: Callable[[int], None], calls: int) -> tuple[float, float]:
     return cpu / calls, calls / wall
 
 
+def measure(url: str, rounds: int, calls: int) -> dict[str, list[tuple[float, float]]]:
+    clients = {"feishu": ours(url), "lark-oapi": sdk(url)}
+    for call in clients.values():  # warm up: token, imports, connections
+        for i in range(20):
+            call(i)
+    results: dict[str, list[tuple[float, float]]] = {n: [] for n in clients}
+    order = list(clients)
+    for round_no in range(rounds):
+        for name in order if round_no % 2 == 0 else reversed(order):
+            cpu, rate = run_round(clients[name], calls)
+            results[name].append((cpu, rate))
+            print(
+                f"round {round_no + 1} {name:10s} cpu/call {cpu * 1e6:8.1f} us"
+                f"  calls/s {rate:8.1f}",
+                flush=True,
+            )
+    return results
+
+
+def report(
+    results: dict[str, list[tuple[float, float]]], rounds: int, calls: int
+) -> None:
+    med = {
+        name: (
+            statistics.median(r[0] for r in rows),
+            statistics.median(r[1] for r in rows),
+        )
+        for name, rows in results.items()
+    }
+    print(
+        f"\nmedians over {rounds} rounds of {calls} calls "
+        "(sandbox in its own process, rate limit off)"
+    )
+    for name, (cpu, rate) in med.items():
+        print(f"  {name:10s} cpu/call {cpu * 1e6:8.1f} us  calls/s {rate:8.1f}")
+    cpu_ratio = med["feishu"][0] / med["lark-oapi"][0]
+    rate_ratio = med["feishu"][1] / med["lark-oapi"][1]
+    print(f"  cpu/call ratio feishu/lark-oapi: {cpu_ratio:.2f}x (goal <= 0.6x)")
+    print(f"  calls/s  ratio feishu/lark-oapi: {rate_ratio:.2f}x (goal >= 1.3x)")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--rounds", type=int, default=5)
@@ -121,42 +162,11 @@ def main() -> int:
 
     proc, url = start_sandbox()
     try:
-        clients = {"feishu": ours(url), "lark-oapi": sdk(url)}
-        for call in clients.values():  # warm up: token, imports, connections
-            for i in range(20):
-                call(i)
-        results: dict[str, list[tuple[float, float]]] = {n: [] for n in clients}
-        order = list(clients)
-        for round_no in range(args.rounds):
-            for name in order if round_no % 2 == 0 else reversed(order):
-                cpu, rate = run_round(clients[name], args.calls)
-                results[name].append((cpu, rate))
-                print(
-                    f"round {round_no + 1} {name:10s} cpu/call {cpu * 1e6:8.1f} us"
-                    f"  calls/s {rate:8.1f}",
-                    flush=True,
-                )
+        results = measure(url, args.rounds, args.calls)
+        report(results, args.rounds, args.calls)
     finally:
         proc.terminate()
         proc.wait(timeout=10)
-
-    med = {
-        name: (
-            statistics.median(r[0] for r in rows),
-            statistics.median(r[1] for r in rows),
-        )
-        for name, rows in results.items()
-    }
-    print(
-        f"\nmedians over {args.rounds} rounds of {args.calls} calls "
-        "(sandbox in its own process, rate limit off)"
-    )
-    for name, (cpu, rate) in med.items():
-        print(f"  {name:10s} cpu/call {cpu * 1e6:8.1f} us  calls/s {rate:8.1f}")
-    cpu_ratio = med["feishu"][0] / med["lark-oapi"][0]
-    rate_ratio = med["feishu"][1] / med["lark-oapi"][1]
-    print(f"  cpu/call ratio feishu/lark-oapi: {cpu_ratio:.2f}x (goal <= 0.6x)")
-    print(f"  calls/s  ratio feishu/lark-oapi: {rate_ratio:.2f}x (goal >= 1.3x)")
     return 0
 
 

@@ -14,6 +14,8 @@ from types import FrameType
 
 from feishu.sandbox.server import make_server
 
+DEFAULT_SECRET = "sandbox-secret"  # noqa: S105 (the sandbox's own, not a real one)
+
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
@@ -28,7 +30,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument(
         "--app-secret",
-        default=os.environ.get("FEISHU_APP_SECRET") or "sandbox-secret",
+        default=os.environ.get("FEISHU_APP_SECRET") or DEFAULT_SECRET,
     )
     parser.add_argument("--token-lifetime", type=float, default=7200)
     parser.add_argument("--token-reuse-threshold", type=float, default=1800)
@@ -80,9 +82,12 @@ def main(argv: list[str] | None = None) -> int:
         if args.no_rate_limit
         else f"{args.rate_per_second}/s {args.rate_per_minute}/min"
     )
+    # The default secret is the sandbox's own and safe to show; one passed in may
+    # have come from a real deployment's environment.
+    secret = args.app_secret if args.app_secret == DEFAULT_SECRET else "(as given)"
     print(
         f"Feishu sandbox listening on {server.url} "
-        f"app_id={args.app_id} app_secret={args.app_secret} (sandbox credentials) "
+        f"app_id={args.app_id} app_secret={secret} (sandbox credentials) "
         f"rate_limit={rate} control={server.url}/_sandbox/",
         flush=True,
     )

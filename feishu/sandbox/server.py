@@ -319,7 +319,7 @@ class Handler(BaseHTTPRequestHandler):
 
     def _body(self) -> bytes:
         if "chunked" in (self.headers.get("Transfer-Encoding") or "").lower():
-            chunks = []
+            chunks: list[bytes] = []
             while True:
                 size = int(self.rfile.readline().split(b";")[0].strip() or b"0", 16)
                 if size == 0:
@@ -588,7 +588,9 @@ def _upload_attachment(
     )
 
 
-def _test_item(exam: dict[str, Any], cfg: dict[str, Any], manual: bool) -> dict:
+def _test_item(
+    exam: dict[str, Any], cfg: dict[str, Any], manual: bool
+) -> dict[str, Any]:
     score: Any = exam["score"]
     if not cfg["search_score_as_string"] and not manual:
         score = Decimal(score)
@@ -645,7 +647,7 @@ def _search_tests(h: Handler, state: State, query: dict[str, str], body: bytes) 
     wanted = set(ids) if ids else None
     now = time.monotonic()
     with state.lock:
-        items = []
+        items: list[dict[str, Any]] = []
         if cfg["search_lists_api_exams"]:
             items.extend(
                 _test_item(e, cfg, manual=False)
@@ -776,6 +778,8 @@ class SandboxServer(ThreadingHTTPServer):
     @property
     def url(self) -> str:
         host, port = self.server_address[:2]
+        if isinstance(host, bytes):
+            host = host.decode()
         return f"http://{host}:{port}"
 
     def control(self, method: str, path: str, body: bytes) -> dict[str, Any]:
