@@ -218,6 +218,12 @@ def test_unknown_app_id_is_a_credentials_error(sandbox, make_client):
     assert caught.value.code == 10003
 
 
+@pytest.mark.parametrize("base_url", ["sandbox:8801", "ftp://example.com", ""])
+def test_a_malformed_base_url_is_refused_when_the_client_is_made(base_url):
+    with pytest.raises(InvalidRequestError):
+        FeishuClient(base_url, "cli_x", "secret", MemoryTokenStore())
+
+
 @pytest.mark.parametrize("user_id_type", ["email", "OPEN_ID", "", "open_id "])
 def test_bad_user_id_type_is_refused_before_any_call(sandbox, client, user_id_type):
     with pytest.raises(InvalidRequestError):
