@@ -71,7 +71,9 @@ class ExamResultQuerySet(models.QuerySet["ExamResult"]):
         return super().update(**kwargs)
 
     def _update_unrecorded(self, **kwargs: Any) -> int:
-        """Used by exams.history alone, which records the change itself."""
+        """For exams.history and the delivery engine, which record the change
+        themselves."""
+        kwargs.setdefault("updated_at", Now())
         return super().update(**kwargs)
 
     def bulk_create(self, objs: Any, *args: Any, **kwargs: Any) -> list[ExamResult]:

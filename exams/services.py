@@ -42,7 +42,7 @@ def _after_commit_deliver(ids: list[int]) -> None:
         for hook in _delivery_hooks:
             hook(ids)
 
-    transaction.on_commit(run)
+    transaction.on_commit(run, robust=True)
 
 
 class OperatorMissingError(ValidationError):

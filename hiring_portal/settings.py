@@ -140,6 +140,9 @@ else:
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=REDIS_URL or "filesystem://")
 if CELERY_BROKER_URL.startswith("filesystem://"):
     _broker_dir = VAR_DIR / "broker"
+    # kombu's filesystem transport expects its folders to exist.
+    for _folder in ("queue", "control"):
+        (_broker_dir / _folder).mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, object] = {
         "data_folder_in": str(_broker_dir / "queue"),
         "data_folder_out": str(_broker_dir / "queue"),
@@ -165,6 +168,22 @@ CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", 100)
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+# Feishu calls get their own queue, so imports and other work never delay them.
+CELERY_TASK_ROUTES = {
+    "exams.tasks.deliver_exam_result_task": {"queue": "feishu"},
+    "exams.tasks.upload_exam_report_task": {"queue": "feishu"},
+    "exams.tasks.reconcile_exam_results_task": {"queue": "feishu"},
+    "exams.tasks.dispatch_due_task": {"queue": "feishu"},
+    "exams.tasks.sweep_task": {"queue": "feishu"},
+}
+# A request must not hang on a broker that is down: the sweeper delivers later.
+CELERY_TASK_PUBLISH_RETRY_POLICY = {
+    "max_retries": 1,
+    "interval_start": 0,
+    "interval_step": 0.2,
+    "interval_max": 0.2,
+}
+CELERY_BROKER_CONNECTION_TIMEOUT = 3
 
 # --- Feishu ---------------------------------------------------------------------
 FEISHU_BASE_URL = env.str("FEISHU_BASE_URL", default="http://127.0.0.1:8801")
@@ -173,11 +192,60 @@ FEISHU_APP_SECRET = env.str(
     "FEISHU_APP_SECRET", default="sandbox-secret" if DEBUG else ""
 )
 FEISHU_USER_ID_TYPE = env.str("FEISHU_USER_ID_TYPE", default="open_id")
+FEISHU_CONNECT_TIMEOUT = env.float("FEISHU_CONNECT_TIMEOUT", 5.0)
+FEISHU_READ_TIMEOUT = env.float("FEISHU_READ_TIMEOUT", 20.0)
+# Feishu's limits for each hire API, per app; headroom keeps a share free for other
+# programs that use the same app; the margin widens each window a little because
+# calls spaced a window apart here may arrive closer together at Feishu.
+FEISHU_RATE_PER_SECOND = env.int("FEISHU_RATE_PER_SECOND", 50)
+FEISHU_RATE_PER_MINUTE = env.int("FEISHU_RATE_PER_MINUTE", 1000)
+FEISHU_RATE_HEADROOM = env.float("FEISHU_RATE_HEADROOM", 0.0)
+FEISHU_RATE_WINDOW_MARGIN = env.float("FEISHU_RATE_WINDOW_MARGIN", 0.25)
 if not DEBUG and not (FEISHU_APP_ID and FEISHU_APP_SECRET):
     raise ImproperlyConfigured(
         "FEISHU_APP_ID and FEISHU_APP_SECRET must be set when DJANGO_DEBUG=false: "
         "they are the credentials of the Feishu app that delivers exam results."
     )
+
+# --- Delivery ---------------------------------------------------------------------
+# A claim's lease outlasts a token fetch plus the call, each bounded by connect + read
+# timeout, and one refresh-and-retry; and stays under the task's hard time limit.
+DELIVERY_LEASE_SECONDS = env.int(
+    "DELIVERY_LEASE_SECONDS",
+    int(2 * 2 * (FEISHU_CONNECT_TIMEOUT + FEISHU_READ_TIMEOUT)) + 10,
+)
+DELIVERY_UPLOAD_LEASE_SECONDS = env.int("DELIVERY_UPLOAD_LEASE_SECONDS", 300)
+if DELIVERY_LEASE_SECONDS >= CELERY_TASK_TIME_LIMIT:
+    CELERY_TASK_TIME_LIMIT = DELIVERY_LEASE_SECONDS + 30
+    CELERY_TASK_SOFT_TIME_LIMIT = DELIVERY_LEASE_SECONDS + 10
+DELIVERY_MAX_ATTEMPTS = env.int("DELIVERY_MAX_ATTEMPTS", 5)
+DELIVERY_BACKOFF_BASE_SECONDS = env.float("DELIVERY_BACKOFF_BASE_SECONDS", 10.0)
+DELIVERY_BACKOFF_CAP_SECONDS = env.float("DELIVERY_BACKOFF_CAP_SECONDS", 600.0)
+DELIVERY_SWEEP_INTERVAL_SECONDS = env.float("DELIVERY_SWEEP_INTERVAL_SECONDS", 30.0)
+DELIVERY_SWEEP_BATCH = env.int("DELIVERY_SWEEP_BATCH", 1000)
+DELIVERY_DISPATCH_BATCH = env.int("DELIVERY_DISPATCH_BATCH", 200)
+# A dispatched row whose message was lost is dispatched again after this long.
+DELIVERY_REDISPATCH_AFTER_SECONDS = env.float("DELIVERY_REDISPATCH_AFTER_SECONDS", 300.0)
+# Reconciliation of outcomes that are unknown.
+RECONCILE_SETTLE_SECONDS = env.float("RECONCILE_SETTLE_SECONDS", 60.0)
+RECONCILE_CLOCK_TOLERANCE_SECONDS = env.float("RECONCILE_CLOCK_TOLERANCE_SECONDS", 120.0)
+RECONCILE_BACKOFF_BASE_SECONDS = env.float("RECONCILE_BACKOFF_BASE_SECONDS", 60.0)
+RECONCILE_BACKOFF_CAP_SECONDS = env.float("RECONCILE_BACKOFF_CAP_SECONDS", 3600.0)
+RECONCILE_GIVE_UP_SECONDS = env.float("RECONCILE_GIVE_UP_SECONDS", 86400.0)
+SEARCH_TRUST_GIVE_UP_SECONDS = env.float("SEARCH_TRUST_GIVE_UP_SECONDS", 3600.0)
+# The circuit breaker.
+BREAKER_FAILURE_THRESHOLD = env.int("BREAKER_FAILURE_THRESHOLD", 5)
+BREAKER_COOLDOWN_SECONDS = env.float("BREAKER_COOLDOWN_SECONDS", 30.0)
+BREAKER_MAX_COOLDOWN_SECONDS = env.float("BREAKER_MAX_COOLDOWN_SECONDS", 600.0)
+BREAKER_PROBE_WAIT_SECONDS = env.float("BREAKER_PROBE_WAIT_SECONDS", 5.0)
+
+CELERY_BEAT_SCHEDULE = {
+    "sweep-deliveries": {
+        "task": "exams.tasks.sweep_task",
+        "schedule": DELIVERY_SWEEP_INTERVAL_SECONDS,
+        "options": {"expires": DELIVERY_SWEEP_INTERVAL_SECONDS},
+    },
+}
 
 # --- Auth, i18n, static ---------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [

@@ -1,0 +1,227 @@
+"""The delivery stack, really started: the Feishu sandbox and Celery workers as
+separate processes, against the test database and the broker (Redis when REDIS_URL
+is set, else the serverless filesystem broker).
+
+Workers run with short leases, backoffs and sweep intervals so the suite stays fast;
+tests use transactional_db so workers see committed rows.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.conf import settings
+from django.db import connection
+
+from tests.feishu.feishu_helpers import Sandbox
+
+ROOT = Path(__file__).resolve().parents[2]
+APP_ID = "cli_sandbox"
+APP_SECRET = "sandbox-secret"
+
+FAST = {
+    "FEISHU_CONNECT_TIMEOUT": "1",
+    "FEISHU_READ_TIMEOUT": "2",
+    "DELIVERY_LEASE_SECONDS": "5",
+    "DELIVERY_BACKOFF_BASE_SECONDS": "0.2",
+    "DELIVERY_BACKOFF_CAP_SECONDS": "1",
+    "DELIVERY_SWEEP_INTERVAL_SECONDS": "1",
+    "DELIVERY_REDISPATCH_AFTER_SECONDS": "3",
+    "RECONCILE_SETTLE_SECONDS": "1",
+    "RECONCILE_CLOCK_TOLERANCE_SECONDS": "5",
+    "RECONCILE_BACKOFF_BASE_SECONDS": "0.5",
+    "RECONCILE_BACKOFF_CAP_SECONDS": "2",
+    "BREAKER_COOLDOWN_SECONDS": "1",
+    "BREAKER_MAX_COOLDOWN_SECONDS": "2",
+    "BREAKER_PROBE_WAIT_SECONDS": "0.5",
+    "BREAKER_FAILURE_THRESHOLD": "50",
+    "FEISHU_RATE_WINDOW_MARGIN": "0.1",
+}
+
+
+def _database_url() -> str:
+    db = connection.settings_dict
+    if connection.vendor == "postgresql":
+        user = db["USER"] or "postgres"
+        password = f":{db['PASSWORD']}" if db["PASSWORD"] else ""
+        return (
+            f"postgres://{user}{password}@{db['HOST'] or '127.0.0.1'}:"
+            f"{db['PORT'] or 5432}/{db['NAME']}"
+        )
+    return f"sqlite:///{db['NAME']}"
+
+
+@pytest.fixture(scope="session")
+def sandbox_server() -> Iterator[Sandbox]:
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "feishu.sandbox",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            "0",
+            "--app-id",
+            APP_ID,
+            "--app-secret",
+            APP_SECRET,
+        ],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    line = proc.stdout.readline()
+    url = next(w for w in line.split() if w.startswith("http://"))
+    yield Sandbox(url, proc, line)
+    proc.terminate()
+    proc.wait(timeout=10)
+
+
+@pytest.fixture
+def sandbox(sandbox_server: Sandbox, settings) -> Sandbox:
+    sandbox_server.reset()
+    settings.FEISHU_BASE_URL = sandbox_server.url
+    settings.FEISHU_APP_ID = APP_ID
+    settings.FEISHU_APP_SECRET = APP_SECRET
+    for name, value in FAST.items():
+        setattr(settings, name, type(getattr(settings, name))(value))
+    return sandbox_server
+
+
+def _clear_shared_state() -> None:
+    """Forget locks, permits, tokens and queued messages of the previous test."""
+    if settings.REDIS_URL:
+        import redis
+
+        client = redis.Redis.from_url(settings.REDIS_URL)
+        keys = list(client.scan_iter("hp:*")) + list(client.scan_iter("feishu*"))
+        keys += [b"feishu", b"celery"]
+        if keys:
+            client.delete(*keys)
+    else:
+        from django.core.cache import cache
+
+        cache.clear()
+        for path in Path(settings.VAR_DIR).glob("limiter-*.json"):
+            path.unlink()
+
+
+class Worker:
+    def __init__(self, proc: subprocess.Popen[bytes], log: Path) -> None:
+        self.proc = proc
+        self.log = log
+
+    def children(self) -> list[int]:
+        out = subprocess.run(
+            ["ps", "-o", "pid=", "--ppid", str(self.proc.pid)],
+            capture_output=True,
+            text=True,
+            check=False,
+        ).stdout
+        return [int(p) for p in out.split()]
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+    def output(self) -> str:
+        return self.log.read_text(errors="replace")[-5000:]
+
+
+@pytest.fixture
+def start_worker(
+    sandbox: Sandbox, transactional_db: None, tmp_path: Path
+) -> Iterator[Callable[..., Worker]]:
+    """Start a Celery worker process (optionally with beat) for this test."""
+    _clear_shared_state()
+    workers: list[Worker] = []
+
+    def start(
+        name: str = "w1",
+        concurrency: int = 2,
+        beat: bool = True,
+        env: dict[str, str] | None = None,
+    ) -> Worker:
+        log = tmp_path / f"{name}.log"
+        environment = {
+            **os.environ,
+            **FAST,
+            "DATABASE_URL": _database_url(),
+            "FEISHU_BASE_URL": sandbox.url,
+            "FEISHU_APP_ID": APP_ID,
+            "FEISHU_APP_SECRET": APP_SECRET,
+            "HIRING_PORTAL_VAR_DIR": str(settings.VAR_DIR),
+            "DJANGO_SETTINGS_MODULE": "hiring_portal.settings",
+            **(env or {}),
+        }
+        command = [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "hiring_portal",
+            "worker",
+            "--loglevel",
+            "INFO",
+            "--concurrency",
+            str(concurrency),
+            "--queues",
+            "feishu,celery",
+            "--hostname",
+            f"{name}@%h",
+            "--without-gossip",
+            "--without-mingle",
+        ]
+        if beat:
+            command += ["--beat", "--schedule", str(tmp_path / f"{name}-beat")]
+        handle = log.open("wb")
+        proc = subprocess.Popen(
+            command, cwd=ROOT, env=environment, stdout=handle, stderr=subprocess.STDOUT
+        )
+        worker = Worker(proc, log)
+        workers.append(worker)
+        deadline = time.monotonic() + 30
+        while "ready" not in log.read_text(errors="replace"):
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"worker did not start:\n{worker.output()}")
+            time.sleep(0.2)
+        return worker
+
+    yield start
+    for worker in workers:
+        worker.stop()
+    _clear_shared_state()
+
+
+def wait_until(
+    condition: Callable[[], Any], timeout: float = 30, what: str = ""
+) -> Any:
+    """Poll until ``condition()`` is truthy; fail the test after ``timeout``."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = condition()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            pytest.fail(f"timed out waiting for {what or condition}")
+        time.sleep(0.2)
+
+
+@pytest.fixture
+def tmp_var(tmp_path: Path) -> Path:
+    return Path(tempfile.mkdtemp(dir=tmp_path))

@@ -1,0 +1,242 @@
+"""Delivery end to end: admin or service → broker → real worker → sandbox → row."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+from django.urls import reverse
+
+from exams import services
+from exams.models import ExamResult, ExamResultChange, SyncAttempt
+from tests.delivery.conftest import wait_until
+
+pytestmark = [pytest.mark.embedded]
+
+Status = ExamResult.Status
+
+
+def status_of(result: ExamResult) -> str:
+    return ExamResult.objects.values_list("status", flat=True).get(pk=result.pk)
+
+
+def settled(result: ExamResult, *statuses: str) -> ExamResult | None:
+    row = ExamResult.objects.get(pk=result.pk)
+    return row if row.status in statuses else None
+
+
+def send(exam_result_factory, **fields) -> ExamResult:
+    result = exam_result_factory(**fields)
+    services.exam_results_send(
+        queryset=ExamResult.objects.filter(pk=result.pk), actor=None
+    )
+    return result
+
+
+def sandbox_count(sandbox, result: ExamResult) -> int:
+    counts = sandbox.exams()["counts"]
+    key = f"{result.application_id}|{result.exam_resource_name}"
+    if isinstance(counts, dict):
+        return counts.get(key, 0)
+    return sum(
+        c["count"]
+        for c in counts
+        if c["application_id"] == result.application_id
+        and c["exam_resource_name"] == result.exam_resource_name
+    )
+
+
+def test_save_and_send_in_the_admin_ends_synced_with_exam_id_and_operate_time(
+    start_worker, sandbox, client, sender
+):
+    start_worker()
+    client.force_login(sender)
+    client.post(
+        reverse("admin:exams_examresult_add"),
+        {
+            "application_id": "6891565253964859661",
+            "exam_resource_name": "后端工程师笔试（A卷）",
+            "score": "88.5",
+            "uuid": "",
+            "operator_id": "",
+            "user_id_type": "open_id",
+            "sync_attempts-TOTAL_FORMS": "0",
+            "sync_attempts-INITIAL_FORMS": "0",
+            "_send": "1",
+        },
+    )
+    result = ExamResult.objects.get()
+    row = wait_until(lambda: settled(result, Status.SYNCED), what="synced")
+    assert row.exam_id
+    assert row.operate_time is not None
+    assert row.last_log_id
+    assert sandbox_count(sandbox, result) == 1
+    attempt = SyncAttempt.objects.get(result=result)
+    assert attempt.outcome == "success"
+    assert b'"score":88.5' in attempt.request_body.encode()
+    statuses = [
+        c.changes["status"][1]
+        for c in ExamResultChange.objects.filter(result_id=result.pk).order_by("id")
+        if "status" in c.changes
+    ]
+    assert statuses == ["pending", "sending", "synced"]
+
+
+def test_a_parameter_error_fails_the_result_once_without_retry(
+    start_worker, sandbox, exam_result_factory
+):
+    sandbox.configure(missing_applications=["6891565253964800001"])
+    start_worker()
+    result = send(exam_result_factory, application_id="6891565253964800001")
+    row = wait_until(lambda: settled(result, Status.FAILED), what="failed")
+    assert "1002002" in row.last_error_message
+    assert "application not exist" in row.last_error_message
+    assert row.last_error_code == 1002002
+    assert SyncAttempt.objects.filter(result=result).count() == 1
+
+
+def test_a_500_before_recording_is_resent_once_reconciliation_can_tell(
+    start_worker, sandbox, exam_result_factory
+):
+    start_worker()
+    # A delivered result lets reconciliation establish that search lists exams.
+    probe = send(exam_result_factory)
+    wait_until(lambda: settled(probe, Status.SYNCED), what="probe synced")
+    sandbox.configure(fail_ratio=1.0, fail_mode="before")
+    result = send(exam_result_factory)
+    wait_until(lambda: settled(result, Status.UNKNOWN), what="unknown")
+    sandbox.configure(fail_ratio=0.0)
+    row = wait_until(lambda: settled(result, Status.SYNCED), what="resent and synced")
+    assert row.exam_id
+    assert sandbox_count(sandbox, result) == 1
+    calls = list(
+        SyncAttempt.objects.filter(result=result, call="create_exam")
+        .order_by("id")
+        .values_list("outcome", flat=True)
+    )
+    assert calls == ["unknown", "success"]
+
+
+@pytest.mark.parametrize(
+    "fault", [{"fail_ratio": 1.0, "fail_mode": "after"}, {"drop_ratio": 1.0}]
+)
+def test_an_exam_recorded_before_a_500_or_a_dropped_answer_is_adopted_not_resent(
+    start_worker, sandbox, exam_result_factory, fault
+):
+    start_worker()
+    probe = send(exam_result_factory)
+    wait_until(lambda: settled(probe, Status.SYNCED), what="probe synced")
+    sandbox.configure(**fault)
+    result = send(exam_result_factory)
+    wait_until(lambda: settled(result, Status.UNKNOWN), what="unknown")
+    sandbox.configure(fail_ratio=0.0, drop_ratio=0.0)
+    row = wait_until(lambda: settled(result, Status.SYNCED), what="adopted")
+    assert row.exam_id
+    assert sandbox_count(sandbox, result) == 1
+    assert SyncAttempt.objects.filter(result=result, call="create_exam").count() == 1
+
+
+def test_when_search_does_not_list_created_exams_the_result_stays_unknown(
+    start_worker, sandbox, exam_result_factory
+):
+    sandbox.configure(search_lists_api_exams=False)
+    start_worker()
+    probe = send(exam_result_factory)
+    wait_until(lambda: settled(probe, Status.SYNCED), what="probe synced")
+    sandbox.configure(fail_ratio=1.0, fail_mode="before")
+    result = send(exam_result_factory)
+    wait_until(lambda: settled(result, Status.UNKNOWN), what="unknown")
+    sandbox.configure(fail_ratio=0.0)
+    wait_until(
+        lambda: (
+            SyncAttempt.objects.filter(result=result, call="search_tests").count() >= 2
+        ),
+        what="reconciliation tried twice",
+    )
+    assert status_of(result) == Status.UNKNOWN
+    assert SyncAttempt.objects.filter(result=result, call="create_exam").count() == 1
+    assert sandbox_count(sandbox, result) == 0
+
+
+def test_a_429_is_waited_out_then_the_result_is_synced(
+    start_worker, sandbox, exam_result_factory
+):
+    # Feishu allows less than the portal thinks: it answers 429.
+    sandbox.configure(rate_per_second=1)
+    start_worker(env={"FEISHU_RATE_PER_SECOND": "100"})
+    results = [send(exam_result_factory) for _ in range(4)]
+    for result in results:
+        wait_until(lambda r=result: settled(r, Status.SYNCED), what="synced")
+    assert sandbox.stats()["rate_limited"] >= 1
+    outcomes = set(SyncAttempt.objects.values_list("outcome", flat=True))
+    assert outcomes <= {"retry", "success"}
+    assert all(sandbox_count(sandbox, r) == 1 for r in results)
+    # Waiting out a 429 is not an attempt.
+    assert max(ExamResult.objects.values_list("attempts", flat=True)) == 1
+
+
+def test_a_revoked_token_is_refreshed_once_and_the_result_synced(
+    start_worker, sandbox, exam_result_factory
+):
+    start_worker()
+    first = send(exam_result_factory)
+    wait_until(lambda: settled(first, Status.SYNCED), what="first synced")
+    tokens_before = sandbox.stats()["tokens_issued"]
+    sandbox.revoke_tokens()
+    second = send(exam_result_factory)
+    wait_until(lambda: settled(second, Status.SYNCED), what="second synced")
+    assert sandbox.stats()["tokens_issued"] == tokens_before + 1
+
+
+def test_a_missing_scope_pauses_delivery_fails_nothing_and_resumes_once_fixed(
+    start_worker, sandbox, exam_result_factory, client, superuser
+):
+    sandbox.configure(missing_scope=True)
+    start_worker()
+    results = [send(exam_result_factory) for _ in range(3)]
+    from exams.models import FeishuAppState
+
+    state = wait_until(
+        lambda: FeishuAppState.objects.filter(paused_since__isnull=False).first(),
+        what="paused",
+    )
+    assert "hire:exam" in state.pause_reason
+    client.force_login(superuser)
+    page = client.get(reverse("admin:exams_examresult_changelist")).content.decode()
+    assert "hire:exam" in page
+    assert not ExamResult.objects.filter(status=Status.FAILED).exists()
+    sandbox.configure(missing_scope=False)
+    for result in results:
+        wait_until(lambda r=result: settled(r, Status.SYNCED), what="resumed")
+    assert not FeishuAppState.objects.filter(paused_since__isnull=False).exists()
+
+
+def test_results_sent_while_the_broker_is_down_are_delivered_by_the_sweeper(
+    start_worker, sandbox, exam_result_factory, settings
+):
+    start_worker()
+    from hiring_portal.celery import app
+
+    good_url = app.conf.broker_url
+    # The web process cannot reach any broker when the results are sent.
+    app.conf.broker_url = "redis://127.0.0.1:1/0"
+    app.pool.force_close_all()
+    try:
+        results = [send(exam_result_factory) for _ in range(3)]
+    finally:
+        app.conf.broker_url = good_url
+        app.pool.force_close_all()
+    assert all(status_of(r) == Status.PENDING for r in results)
+    for result in results:
+        wait_until(lambda r=result: settled(r, Status.SYNCED), what="swept")
+    assert all(sandbox_count(sandbox, r) == 1 for r in results)
+
+
+def test_a_score_is_sent_with_one_decimal_as_typed(
+    start_worker, sandbox, exam_result_factory
+):
+    start_worker()
+    result = send(exam_result_factory, score=Decimal("70"))
+    wait_until(lambda: settled(result, Status.SYNCED), what="synced")
+    body = SyncAttempt.objects.get(result=result).request_body
+    assert '"score":70.0' in body
