@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from . import services
+from .admin_import import ImportExportMixin
 from .changelist import CappedCountPaginator, ExamNameFilter, search_exam_results
 from .forms import ExamResultForm
 from .models import ExamResult, FeishuIdentity, SyncAttempt
@@ -82,7 +83,7 @@ class SyncAttemptInline(admin.TabularInline):
 
 
 @admin.register(ExamResult)
-class ExamResultAdmin(admin.ModelAdmin):
+class ExamResultAdmin(ImportExportMixin, admin.ModelAdmin):
     form = ExamResultForm
     list_display = (
         "application_id",
@@ -108,7 +109,7 @@ class ExamResultAdmin(admin.ModelAdmin):
     show_facets = admin.ShowFacets.NEVER
     list_per_page = 50
     inlines = (SyncAttemptInline,)
-    actions = ("send_to_feishu",)
+    actions = ("send_to_feishu", "export_selected_csv", "export_selected_xlsx")
 
     # --- permissions ---------------------------------------------------------
     def has_send_permission(self, request: HttpRequest) -> bool:

@@ -1,0 +1,353 @@
+"""From rows of text to a plan: which rows are new, unchanged, changed, in
+conflict or invalid, and why.
+
+Rows are checked with the same functions as the admin form (exams.validation), so
+a value is refused for the same reason whichever way it arrives. The database is
+asked once per chunk of rows, never once per row.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
+
+from .. import validation
+from ..models import ExamResult, normalize_exam_name
+from . import reading
+
+CHUNK = 2000
+MAX_ID_LENGTH = 64
+SAMPLE_ROWS = 100
+
+# One letter per row of the file, in order (row number = index + 2): the preview
+# and the confirmation compare these to tell staff what changed in between.
+NEW = "N"
+UNCHANGED = "U"
+CHANGED = "C"
+CONFLICT = "X"
+INVALID = "I"
+DUPLICATE = "D"  # the same result with the same values as an earlier row
+BLANK = "-"
+
+KIND_NAMES = {
+    NEW: "new",
+    UNCHANGED: "unchanged",
+    CHANGED: "changed",
+    CONFLICT: "conflict",
+    INVALID: "invalid",
+    DUPLICATE: "duplicate",
+}
+
+Key = tuple[str, str]
+
+
+@dataclass(slots=True)
+class ImportRow:
+    number: int
+    application_id: str
+    exam_resource_name: str
+    exam_key: str
+    score: Decimal
+    uuid: str  # "" when the file gives none
+    operator_id: str  # "" when the file gives none
+
+    @property
+    def key(self) -> Key:
+        return (self.application_id, self.exam_key)
+
+    def same_values(self, other: ImportRow) -> bool:
+        return (
+            self.score == other.score
+            and self.uuid == other.uuid
+            and self.operator_id == other.operator_id
+        )
+
+
+@dataclass(slots=True)
+class Change:
+    row: ImportRow
+    pk: int
+    status: str
+    diff: dict[str, list[str]]  # field -> [old, new], as text
+    values: dict[str, Any]  # field -> new value, as stored
+
+
+@dataclass
+class Checked:
+    """The rows that passed validation, and the errors of those that did not."""
+
+    rows: list[ImportRow] = field(default_factory=list)
+    errors: list[list[Any]] = field(default_factory=list)  # [row, field, message]
+    kinds: list[str] = field(default_factory=list)
+    samples: list[list[Any]] = field(default_factory=list)
+
+    def mark(self, number: int, kind: str) -> None:
+        index = number - 2
+        while len(self.kinds) <= index:
+            self.kinds.append(BLANK)
+        self.kinds[index] = kind
+
+
+@dataclass
+class Plan:
+    checked: Checked
+    new: list[ImportRow] = field(default_factory=list)
+    changes: list[Change] = field(default_factory=list)
+    conflicts: list[list[Any]] = field(default_factory=list)
+    unchanged: int = 0
+    duplicates: int = 0
+
+    @property
+    def errors(self) -> list[list[Any]]:
+        return self.checked.errors
+
+    @property
+    def kinds(self) -> str:
+        return "".join(self.checked.kinds)
+
+    def counts(self) -> dict[str, int]:
+        kinds = self.kinds
+        return {
+            "rows": len(kinds) - kinds.count(BLANK),
+            "new": len(self.new),
+            "unchanged": self.unchanged,
+            "changed": len(self.changes),
+            "conflict": len(self.conflicts),
+            "invalid": kinds.count(INVALID),
+            "duplicate": self.duplicates,
+        }
+
+
+def _message(error: ValidationError) -> str:
+    return " ".join(str(m) for m in error.messages)
+
+
+def check_rows(
+    raw_rows: Iterable[tuple[int, dict[str, Any]]],
+    *,
+    operator_missing: str | None,
+    progress: Callable[[int], None] | None = None,
+) -> Checked:
+    """Validate each row on its own. ``operator_missing`` is why a row without an
+    operator cannot be imported (no default operator), or None when there is one."""
+    checked = Checked()
+    count = 0
+    for number, raw in raw_rows:
+        count += 1
+        if progress is not None and count % CHUNK == 0:
+            progress(count)
+        row_errors: list[list[Any]] = []
+
+        def refuse(
+            name: str,
+            error: ValidationError,
+            number: int = number,
+            row_errors: list[list[Any]] = row_errors,
+        ) -> None:
+            row_errors.append([number, name, _message(error)])
+
+        application_id = exam_name = ""
+        score = Decimal(0)
+        try:
+            application_id = validation.clean_application_id(
+                reading.application_id_text(raw.get("application_id"))
+            )
+        except ValidationError as error:
+            refuse("application_id", error)
+        try:
+            exam_name = validation.clean_exam_resource_name(
+                reading.cell_text(raw.get("exam_resource_name"))
+            )
+        except ValidationError as error:
+            refuse("exam_resource_name", error)
+        try:
+            score = validation.parse_score(reading.cell_text(raw.get("score")))
+        except ValidationError as error:
+            refuse("score", error)
+        uuid = reading.cell_text(raw.get("uuid")).strip()
+        if len(uuid) > MAX_ID_LENGTH:
+            refuse(
+                "uuid",
+                ValidationError(
+                    _("The attachment ID is longer than %(max)s characters.")
+                    % {"max": MAX_ID_LENGTH}
+                ),
+            )
+        operator_id = reading.cell_text(raw.get("operator_id")).strip()
+        if len(operator_id) > MAX_ID_LENGTH:
+            refuse(
+                "operator_id",
+                ValidationError(
+                    _("The operator ID is longer than %(max)s characters.")
+                    % {"max": MAX_ID_LENGTH}
+                ),
+            )
+        elif not operator_id and operator_missing:
+            refuse("operator_id", ValidationError(operator_missing))
+        if len(checked.samples) < SAMPLE_ROWS:
+            checked.samples.append(
+                [
+                    number,
+                    "",
+                    reading.cell_text(raw.get("application_id")),
+                    reading.cell_text(raw.get("exam_resource_name")),
+                    reading.cell_text(raw.get("score")),
+                    operator_id,
+                ]
+            )
+        if row_errors:
+            checked.errors.extend(row_errors)
+            checked.mark(number, INVALID)
+            continue
+        checked.rows.append(
+            ImportRow(
+                number=number,
+                application_id=application_id,
+                exam_resource_name=exam_name,
+                exam_key=normalize_exam_name(exam_name),
+                score=score,
+                uuid=uuid,
+                operator_id=operator_id,
+            )
+        )
+    if progress is not None:
+        progress(count)
+    return checked
+
+
+def _refuse_conflicting_duplicates(checked: Checked) -> tuple[list[ImportRow], int]:
+    """The rows to compare with the database, one per result.
+
+    The same result twice with the same values counts once; with different values
+    every one of its rows is refused, because only staff can tell which is right.
+    """
+    first: dict[Key, ImportRow] = {}
+    repeats: dict[Key, list[ImportRow]] = {}
+    for row in checked.rows:
+        if row.key in first:
+            repeats.setdefault(row.key, []).append(row)
+        else:
+            first[row.key] = row
+    refused: set[Key] = set()
+    duplicates = 0
+    for key, rows in repeats.items():
+        original = first[key]
+        if all(original.same_values(row) for row in rows):
+            duplicates += len(rows)
+            for row in rows:
+                checked.mark(row.number, DUPLICATE)
+            continue
+        refused.add(key)
+        group = [original, *rows]
+        numbers = ", ".join(str(row.number) for row in group)
+        scores = ", ".join(str(row.score) for row in group)
+        differing = "score" if len({row.score for row in group}) > 1 else "uuid"
+        if differing == "uuid" and len({row.uuid for row in group}) == 1:
+            differing = "operator_id"
+        for row in group:
+            checked.errors.append(
+                [
+                    row.number,
+                    differing,
+                    _(
+                        "Rows %(rows)s are the same result (application %(application)s, "
+                        "exam “%(exam)s”) with different values (scores %(scores)s): "
+                        "none of them is imported. Keep the right one and import again."
+                    )
+                    % {
+                        "rows": numbers,
+                        "application": row.application_id,
+                        "exam": row.exam_resource_name,
+                        "scores": scores,
+                    },
+                ]
+            )
+            checked.mark(row.number, INVALID)
+    checked.errors.sort(key=lambda error: error[0])
+    return [row for key, row in first.items() if key not in refused], duplicates
+
+
+def classify(checked: Checked, *, operator_app_id: str) -> Plan:
+    """Compare the valid rows with the database, one query per chunk of rows.
+
+    ``checked`` is left as it was, so the same rows can be classified again (at
+    confirmation, or after a concurrent insert)."""
+    checked = Checked(
+        rows=checked.rows,
+        errors=list(checked.errors),
+        kinds=list(checked.kinds),
+        samples=checked.samples,
+    )
+    candidates, duplicates = _refuse_conflicting_duplicates(checked)
+    plan = Plan(checked=checked, duplicates=duplicates)
+    statuses = dict(ExamResult.Status.choices)
+    for start in range(0, len(candidates), CHUNK):
+        chunk = candidates[start : start + CHUNK]
+        existing: dict[Key, tuple[Any, ...]] = {
+            (row[1], row[2]): row
+            for row in ExamResult.objects.filter(
+                application_id__in={row.application_id for row in chunk},
+                exam_key__in={row.exam_key for row in chunk},
+            )
+            .order_by()
+            .values_list(
+                "pk",
+                "application_id",
+                "exam_key",
+                "score",
+                "uuid",
+                "operator_id",
+                "status",
+            )
+        }
+        for row in chunk:
+            found = existing.get(row.key)
+            if found is None:
+                plan.new.append(row)
+                checked.mark(row.number, NEW)
+                continue
+            pk, _app, _key, score, uuid, operator_id, status = found
+            diff: dict[str, list[str]] = {}
+            values: dict[str, Any] = {}
+            if row.score != score:
+                diff["score"] = [str(score), str(row.score)]
+                values["score"] = row.score
+            if row.uuid and row.uuid != uuid:
+                diff["uuid"] = [uuid, row.uuid]
+                values["uuid"] = row.uuid
+            if row.operator_id and row.operator_id != operator_id:
+                diff["operator_id"] = [operator_id, row.operator_id]
+                values["operator_id"] = row.operator_id
+                values["operator_app_id"] = operator_app_id
+            if not diff:
+                plan.unchanged += 1
+                checked.mark(row.number, UNCHANGED)
+            elif status in ExamResult.EDITABLE_STATUSES:
+                plan.changes.append(
+                    Change(row=row, pk=pk, status=status, diff=diff, values=values)
+                )
+                checked.mark(row.number, CHANGED)
+            else:
+                plan.conflicts.append(conflict_entry(row, str(statuses[status]), diff))
+                checked.mark(row.number, CONFLICT)
+    return plan
+
+
+def conflict_entry(row: ImportRow, status: str, diff: dict[str, Any]) -> list[Any]:
+    return [
+        row.number,
+        row.application_id,
+        row.exam_resource_name,
+        status,
+        diff,
+        _(
+            "This result is %(status)s: Feishu offers no way to update an exam result, "
+            "so the import does not change it."
+        )
+        % {"status": status},
+    ]

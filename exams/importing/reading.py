@@ -1,0 +1,356 @@
+"""Reading a spreadsheet into rows of text: CSV in any encoding staff's tools write,
+or XLSX; headers matched by the Feishu field names or the Feishu page's Chinese
+labels.
+
+Nothing here knows about the database. Cells come out as text exactly as the
+spreadsheet held them, except for the quote that the portal's own CSV export puts
+before a cell a spreadsheet would evaluate (see ``neutralise``), which is removed.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
+
+# The importable columns, by Feishu field name, with the labels staff see on the
+# Feishu page (and in its own exports).
+FIELDS: dict[str, tuple[str, ...]] = {
+    "application_id": ("投递ID", "投递编号"),
+    "exam_resource_name": ("试卷名称",),
+    "score": ("笔试分数", "分数"),
+    "uuid": ("报告附件ID", "附件ID"),
+    "operator_id": ("添加人用户id", "添加人ID"),
+}
+REQUIRED = ("application_id", "exam_resource_name", "score")
+# Columns the portal's export adds for staff to read: accepted and ignored, so an
+# export imports back as it is.
+EXPORT_ONLY = (
+    "status",
+    "exam_id",
+    "operate_time",
+    "attempts",
+    "last_error",
+    "entered_by",
+)
+LABELS = {
+    "application_id": "application_id (投递 ID)",
+    "exam_resource_name": "exam_resource_name (试卷名称)",
+    "score": "score (笔试分数)",
+    "uuid": "uuid (报告附件 ID)",
+    "operator_id": "operator_id (添加人用户 id)",
+}
+
+# A cell starting with one of these is a formula (or DDE payload) to a spreadsheet.
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+_NEUTRALISED = re.compile(r"^'+[=+\-@\t\r]")
+_NEEDS_QUOTE = re.compile(r"^'*[=+\-@\t\r]")
+
+_WHITESPACE = re.compile(r"\s+")
+_SCIENTIFIC = re.compile(r"^[0-9](\.[0-9]+)?[eE]\+?[0-9]+$")
+_DECIMAL_ID = re.compile(r"^[0-9]+\.[0-9]+$")
+# Spreadsheets keep 15 significant digits of a number; Feishu ids have 19.
+SPREADSHEET_DIGITS = 15
+
+XLSX_MAGIC = b"PK\x03\x04"
+XLS_MAGIC = b"\xd0\xcf\x11\xe0"
+
+
+class ImportFileError(ValidationError):
+    """The file as a whole cannot be read: wrong format, unknown or missing column."""
+
+
+def neutralise(text: str) -> str:
+    """Prefix a quote to a cell that a spreadsheet would evaluate.
+
+    Cells already starting with quotes before a trigger get one more, so
+    ``unneutralise`` can remove exactly one and give back what was written.
+    """
+    return "'" + text if _NEEDS_QUOTE.match(text) else text
+
+
+def unneutralise(text: str) -> str:
+    """Undo ``neutralise``: remove the one quote before a formula trigger."""
+    return text[1:] if _NEUTRALISED.match(text) else text
+
+
+def _header_key(text: str) -> str:
+    return _WHITESPACE.sub("", text.replace("\ufeff", "")).casefold()
+
+
+_HEADER_TO_FIELD: dict[str, str] = {}
+for _name, _labels in FIELDS.items():
+    _HEADER_TO_FIELD[_header_key(_name)] = _name
+    for _label in _labels:
+        _HEADER_TO_FIELD[_header_key(_label)] = _name
+for _column in EXPORT_ONLY:
+    _HEADER_TO_FIELD[_header_key(_column)] = ""
+
+
+@dataclass
+class Table:
+    """A readable file: which column holds which field, and its rows as text."""
+
+    columns: dict[str, int]
+    rows: Iterator[tuple[int, dict[str, Any]]]
+    format: str
+    encoding: str = ""
+    # Field -> the header as the file wrote it, to name columns in staff's words.
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+def match_header(cells: list[Any]) -> dict[str, int]:
+    """Field name → column index, or ImportFileError naming what is wrong."""
+    columns: dict[str, int] = {}
+    unknown: list[str] = []
+    for index, cell in enumerate(cells):
+        text = "" if cell is None else str(cell)
+        key = _header_key(text)
+        if not key:
+            continue
+        name = _HEADER_TO_FIELD.get(key)
+        if name is None:
+            unknown.append(text.strip())
+        elif name:
+            if name in columns:
+                raise ImportFileError(
+                    _("The column %(column)s appears twice in the header row.")
+                    % {"column": LABELS[name]},
+                    code="duplicate_column",
+                )
+            columns[name] = index
+    problems = []
+    if unknown:
+        problems.append(
+            _(
+                "Unknown column(s): %(columns)s. The columns are %(known)s (the Feishu "
+                "field names or the Chinese labels of the Feishu page)."
+            )
+            % {
+                "columns": ", ".join(f"“{name}”" for name in unknown),
+                "known": ", ".join(LABELS.values()),
+            }
+        )
+    missing = [LABELS[name] for name in REQUIRED if name not in columns]
+    if missing:
+        problems.append(
+            _("Missing required column(s): %(columns)s.")
+            % {"columns": ", ".join(missing)}
+        )
+    if problems:
+        raise ImportFileError(" ".join(problems), code="header")
+    return columns
+
+
+def _headers(cells: list[Any], columns: dict[str, int]) -> dict[str, str]:
+    return {
+        name: str(cells[index]).replace("\ufeff", "").strip()
+        for name, index in columns.items()
+    }
+
+
+def read_table(content: bytes, file_name: str = "") -> Table:
+    """Open ``content`` as CSV or XLSX (by what it is, not what it is called)."""
+    if content.startswith(XLSX_MAGIC):
+        return _read_xlsx(content)
+    if content.startswith(XLS_MAGIC) or file_name.lower().endswith(".xls"):
+        raise ImportFileError(
+            _(
+                "“%(name)s” is an old Excel 97–2003 (.xls) file. Save it as Excel "
+                "Workbook (.xlsx) or CSV and import that."
+            )
+            % {"name": file_name},
+            code="xls",
+        )
+    return _read_csv(content)
+
+
+def decode(content: bytes) -> tuple[str, str]:
+    """The text of a CSV and the encoding it was in.
+
+    UTF-8 (with or without BOM) is tried first: valid UTF-8 is almost never
+    anything else. Otherwise GB18030, the superset of GBK that Excel on a Chinese
+    Windows writes, which decodes any text GBK does.
+    """
+    if content.startswith(codecs.BOM_UTF8):
+        return content[len(codecs.BOM_UTF8) :].decode("utf-8", "strict"), "utf-8-sig"
+    if content.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return content.decode("utf-16"), "utf-16"
+    try:
+        return content.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError:
+        pass
+    try:
+        return content.decode("gb18030"), "gb18030"
+    except UnicodeDecodeError:
+        raise ImportFileError(
+            _(
+                "The file is neither UTF-8 nor GBK/GB18030 text, nor an XLSX workbook. "
+                "Save it from the spreadsheet as CSV UTF-8 or Excel Workbook (.xlsx)."
+            ),
+            code="encoding",
+        ) from None
+
+
+def _read_csv(content: bytes) -> Table:
+    text, encoding = decode(content)
+    first_line = text.split("\n", 1)[0]
+    delimiter = (
+        "\t" if first_line.count("\t") > first_line.count(",") else ","
+    )  # Excel's "Unicode text" is tab-separated
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    try:
+        header = next(reader)
+    except StopIteration:
+        raise ImportFileError(_("The file is empty."), code="empty") from None
+    columns = match_header(header)
+
+    def rows() -> Iterator[tuple[int, dict[str, Any]]]:
+        for number, cells in enumerate(reader, start=2):
+            if not any(cell.strip() for cell in cells):
+                continue
+            yield (
+                number,
+                {
+                    name: unneutralise(cells[index]) if index < len(cells) else ""
+                    for name, index in columns.items()
+                },
+            )
+
+    return Table(
+        columns=columns,
+        rows=rows(),
+        format="csv",
+        encoding=encoding,
+        headers=_headers(header, columns),
+    )
+
+
+def _read_xlsx(content: bytes) -> Table:
+    import openpyxl  # only XLSX imports pay for loading it
+
+    try:
+        workbook = openpyxl.load_workbook(
+            io.BytesIO(content), read_only=True, data_only=False
+        )
+    except Exception as error:  # openpyxl raises many kinds for a broken file
+        raise ImportFileError(
+            _("The workbook cannot be read (%(error)s).") % {"error": error},
+            code="xlsx",
+        ) from None
+    sheet = workbook.worksheets[0]
+    cells = sheet.iter_rows(values_only=True)
+    header = next(cells, None)
+    if header is None:
+        raise ImportFileError(_("The file is empty."), code="empty")
+    columns = match_header(list(header))
+
+    def rows() -> Iterator[tuple[int, dict[str, Any]]]:
+        try:
+            for number, values in enumerate(cells, start=2):
+                if not any(
+                    value is not None and str(value).strip() for value in values
+                ):
+                    continue
+                # XLSX cells stay typed here: a number in the application ID column
+                # must be told apart from text (see application_id_text).
+                yield (
+                    number,
+                    {
+                        name: values[index] if index < len(values) else None
+                        for name, index in columns.items()
+                    },
+                )
+        finally:
+            workbook.close()
+
+    return Table(
+        columns=columns,
+        rows=rows(),
+        format="xlsx",
+        headers=_headers(list(header), columns),
+    )
+
+
+def estimate_rows(content: bytes) -> int:
+    """About how many rows a file has, for a progress bar, without reading it."""
+    if content.startswith(XLSX_MAGIC):
+        import openpyxl
+
+        workbook = openpyxl.load_workbook(io.BytesIO(content), read_only=True)
+        try:
+            return max((workbook.worksheets[0].max_row or 1) - 1, 0)
+        finally:
+            workbook.close()
+    return max(content.count(b"\n") - 1, 0) + (0 if content.endswith(b"\n") else 1)
+
+
+def application_id_text(raw: Any) -> str:
+    """The application ID cell as text, or a ValidationError when a spreadsheet
+    turned it into a number and so may have changed its digits. Never guessed back."""
+    if isinstance(raw, bool):
+        raw = str(raw)
+    if isinstance(raw, float):
+        if raw.is_integer() and abs(raw) < 10**SPREADSHEET_DIGITS:
+            return str(int(raw))
+        raise ValidationError(
+            _(
+                "The application ID is a number cell (%(value)s): the spreadsheet keeps "
+                "only %(digits)s digits of a number, so its last digits are lost. "
+                "Format the column as text and paste the IDs again."
+            ),
+            code="mangled",
+            params={"value": repr(raw), "digits": SPREADSHEET_DIGITS},
+        )
+    if isinstance(raw, int):
+        if len(str(abs(raw))) > SPREADSHEET_DIGITS:
+            raise ValidationError(
+                _(
+                    "The application ID %(value)s is a number cell: the spreadsheet "
+                    "keeps only %(digits)s digits of a number, so its last digits may "
+                    "have been lost. Format the column as text and paste the IDs again."
+                ),
+                code="mangled",
+                params={"value": raw, "digits": SPREADSHEET_DIGITS},
+            )
+        return str(raw)
+    text = "" if raw is None else str(raw).strip()
+    if _SCIENTIFIC.fullmatch(text):
+        raise ValidationError(
+            _(
+                "“%(value)s” is an application ID that a spreadsheet turned into a "
+                "number in scientific notation: its digits are lost. Format the column "
+                "as text in the source and export again."
+            ),
+            code="mangled",
+            params={"value": text},
+        )
+    if _DECIMAL_ID.fullmatch(text):
+        raise ValidationError(
+            _(
+                "“%(value)s” ends in a decimal part: a spreadsheet treated the "
+                "application ID as a number, which keeps only %(digits)s digits, so "
+                "its last digits may have changed. Format the column as text in the "
+                "source and export again."
+            ),
+            code="mangled",
+            params={"value": text, "digits": SPREADSHEET_DIGITS},
+        )
+    return text
+
+
+def cell_text(raw: Any) -> str:
+    """A non-ID cell as text. Floats use their shortest exact form (88.5, not
+    88.50000001), so a score is checked as the spreadsheet showed it."""
+    if raw is None:
+        return ""
+    if isinstance(raw, float):
+        return repr(raw) if not raw.is_integer() else str(int(raw))
+    return str(raw)
