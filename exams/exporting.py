@@ -12,7 +12,7 @@ import codecs
 import csv
 import io
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from decimal import Decimal
 from typing import IO, Any
 
@@ -63,12 +63,27 @@ def _text(value: Any) -> str:
     return str(value)
 
 
-def export_rows(queryset: QuerySet[ExamResult]) -> Iterator[tuple[Any, ...]]:
+Progress = Callable[[int], None]
+
+
+def export_rows(
+    queryset: QuerySet[ExamResult], progress: Progress | None = None
+) -> Iterator[tuple[Any, ...]]:
     """The exported columns of each result, as stored (``COLUMNS`` order)."""
-    return queryset.values_list(*_VALUES).iterator(chunk_size=CHUNK)
+    count = 0
+    for count, row in enumerate(
+        queryset.values_list(*_VALUES).iterator(chunk_size=CHUNK), start=1
+    ):
+        if progress is not None and count % CHUNK == 0:
+            progress(count)
+        yield row
+    if progress is not None:
+        progress(count)
 
 
-def csv_chunks(queryset: QuerySet[ExamResult]) -> Iterator[bytes]:
+def csv_chunks(
+    queryset: QuerySet[ExamResult], progress: Progress | None = None
+) -> Iterator[bytes]:
     """The CSV export, a few hundred rows per chunk, starting with a UTF-8 BOM."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
@@ -76,7 +91,7 @@ def csv_chunks(queryset: QuerySet[ExamResult]) -> Iterator[bytes]:
     yield codecs.BOM_UTF8 + buffer.getvalue().encode("utf-8")
     buffer.seek(0)
     buffer.truncate()
-    for count, row in enumerate(export_rows(queryset), start=1):
+    for count, row in enumerate(export_rows(queryset, progress), start=1):
         writer.writerow([neutralise(_text(value)) for value in row])
         if count % 500 == 0:
             yield buffer.getvalue().encode("utf-8")
@@ -86,7 +101,9 @@ def csv_chunks(queryset: QuerySet[ExamResult]) -> Iterator[bytes]:
         yield buffer.getvalue().encode("utf-8")
 
 
-def write_xlsx(queryset: QuerySet[ExamResult], out: IO[bytes]) -> None:
+def write_xlsx(
+    queryset: QuerySet[ExamResult], out: IO[bytes], progress: Progress | None = None
+) -> None:
     """Write the XLSX export to ``out``. openpyxl's write-only mode keeps the rows
     in a temporary file, not in memory."""
     from openpyxl import Workbook
@@ -104,7 +121,7 @@ def write_xlsx(queryset: QuerySet[ExamResult], out: IO[bytes]) -> None:
         cell.data_type = "s"
         return cell
 
-    for row in export_rows(queryset):
+    for row in export_rows(queryset, progress):
         cells: list[Any] = [text_cell(value) for value in row]
         # Scores and attempts stay numbers, so staff can sort and sum them; a score
         # has one decimal place at most, which a float shows exactly.
@@ -123,11 +140,16 @@ def xlsx_file(queryset: QuerySet[ExamResult]) -> IO[bytes]:
     return out
 
 
-def export_to(queryset: QuerySet[ExamResult], fmt: str, out: IO[bytes]) -> None:
+def export_to(
+    queryset: QuerySet[ExamResult],
+    fmt: str,
+    out: IO[bytes],
+    progress: Progress | None = None,
+) -> None:
     if fmt == "xlsx":
-        write_xlsx(queryset, out)
+        write_xlsx(queryset, out, progress)
         return
-    for chunk in csv_chunks(queryset):
+    for chunk in csv_chunks(queryset, progress):
         out.write(chunk)
 
 

@@ -434,7 +434,7 @@ def _write(
     if written.lost_races and all_or_nothing:
         raise ImportRefusedError
     if send:
-        report = services.exams_results_send(
+        report = services.exam_results_send(
             queryset=ExamResult.objects.filter(
                 import_batch=batch,
                 status__in=(ExamResult.Status.DRAFT, ExamResult.Status.FAILED),
