@@ -5,7 +5,10 @@ from django.db import migrations
 
 FORWARD = [
     "CREATE EXTENSION IF NOT EXISTS pg_trgm",
-    # Matches what Django emits for exam_resource_name__icontains.
+    # Matches what Django emits for exam_resource_name__icontains. pg_trgm takes
+    # trigrams from words of three or more letters or digits: a shorter term gives it
+    # none (exams.changelist searches those another way), and Chinese counts as
+    # letters only under a UTF-8 LC_CTYPE (C.UTF-8, en_US.UTF-8...), not plain "C".
     "CREATE INDEX IF NOT EXISTS exam_result_name_trgm ON exams_examresult "
     "USING gin (UPPER(exam_resource_name::text) gin_trgm_ops)",
     # LIKE 'prefix%' on application_id, whatever the database's collation.
