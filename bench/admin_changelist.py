@@ -1,13 +1,13 @@
 """The exam-result change list at 1,000 and at 1,000,000 rows (issue 2, "Scale").
 
-Runs in its own PostgreSQL database (created, migrated and dropped here; the
-project's own databases are never touched). At each size the table is emptied,
-loaded with COPY and VACUUM ANALYZEd, then the change list is rendered through the
+Runs in its own PostgreSQL databases, one a size (created, migrated and dropped
+here; the project's own databases are never touched). Each is loaded with COPY and
+VACUUM ANALYZEd, the smallest first; then the change list is rendered through the
 Django test client, logged in as a superuser, for each kind of page: plain, filtered
 by status, filtered by exam name, searched by an application id, and searched by
 exam-name terms that match 50 rows at every size (one long enough for the trigram
 index, one too short for it). After a warm-up, each page is rendered ``--renders``
-times, in rounds over all pages; printed per page: the number of queries, the
+times, in rounds over all pages and sizes; printed per page: the number of queries, the
 median render time at each size, the ratio of the largest size to the smallest, and
 the time spent in the page's queries.
 
@@ -38,7 +38,9 @@ if str(ROOT) not in sys.path:
 import psycopg  # noqa: E402
 from psycopg import sql  # noqa: E402
 
+# One database a size: hiring_portal_bench_changelist_1000, ..._1000000.
 BENCH_DB = "hiring_portal_bench_changelist"
+CHANGELIST_URL = "/admin/exams/examresult/"
 MAX_QUERIES = 10
 MAX_RATIO = 1.5
 
@@ -160,16 +162,34 @@ def create_database(server: str, name: str) -> None:
         conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
 
 
-def drop_database(server: str, name: str) -> None:
+def drop_databases(server: str, names: list[str]) -> None:
     from django.db import connections
 
     connections.close_all()
     with psycopg.connect(admin_dsn(server), autocommit=True) as conn:
-        conn.execute(
-            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
-                sql.Identifier(name)
+        for name in names:
+            conn.execute(
+                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
+                    sql.Identifier(name)
+                )
             )
-        )
+
+
+class SizeRouter:
+    """Sends every query to the database of the size being rendered, so that the
+    sizes can be rendered in turn (load on a shared machine then weighs on all of
+    them alike)."""
+
+    alias = "default"
+
+    def db_for_read(self, model: Any, **hints: Any) -> str:
+        return self.alias
+
+    def db_for_write(self, model: Any, **hints: Any) -> str:
+        return self.alias
+
+
+ROUTER = SizeRouter()
 
 
 def setup_django(url: str) -> None:
@@ -180,13 +200,29 @@ def setup_django(url: str) -> None:
 
     django.setup()
     from django.conf import settings
+    from django.db import router
 
     # Render as production does: no query log, no template debug information.
     settings.DEBUG = False
     settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "testserver"]
-    from django.core.management import call_command
+    settings.DATABASE_ROUTERS = [ROUTER]
+    router.__dict__.pop("routers", None)
 
-    call_command("migrate", verbosity=0, interactive=False)
+
+def add_database(alias: str, url: str) -> None:
+    """A connection alias for one size's database, migrated."""
+    from django.core.management import call_command
+    from django.db import connections
+
+    name = url.rsplit("/", 1)[1]
+    # Persistent: a reconnect in the middle of the renders is not what is measured.
+    connections.settings[alias] = {
+        **connections.settings["default"],
+        "NAME": name,
+        "CONN_MAX_AGE": None,
+    }
+    ROUTER.alias = alias
+    call_command("migrate", database=alias, verbosity=0, interactive=False)
 
 
 def make_users() -> tuple[Any, list[int]]:
@@ -250,8 +286,8 @@ def load(dsn: str, size: int, staff: list[int]) -> float:
     started = time.perf_counter()
     with psycopg.connect(dsn, autocommit=True) as conn:
         conn.execute(
-            "TRUNCATE exams_examresult, exams_examresultchange, exams_syncattempt "
-            "RESTART IDENTITY"
+            # CASCADE: whatever refers to the results goes too (bench database only).
+            "TRUNCATE exams_examresult, exams_examresultchange RESTART IDENTITY CASCADE"
         )
         # Indexes that back no constraint: dropped for the load, rebuilt after it.
         indexes = conn.execute(
@@ -296,8 +332,8 @@ def page_params(size: int) -> dict[str, dict[str, str]]:
     return params
 
 
-def explain(queries: list[dict[str, str]]) -> None:
-    from django.db import connection
+def explain(alias: str, queries: list[dict[str, str]]) -> None:
+    from django.db import connections
 
     for query in queries:
         text = query["sql"]
@@ -306,79 +342,135 @@ def explain(queries: list[dict[str, str]]) -> None:
         ):
             continue
         print(f"\n    -- {text}")
-        with connection.cursor() as cur:
+        with connections[alias].cursor() as cur:
             cur.execute("EXPLAIN (ANALYZE, BUFFERS) " + text)
             for (line,) in cur.fetchall():
                 print(f"    {line}")
 
 
-def measure(
-    client: Any, size: int, renders: int, warmup: int, show_plans: bool
-) -> dict[str, tuple[int, float, float, str]]:
-    """Per page: (queries, median render ms, ms spent in the database, count shown).
+def _timed(spent: list[float]) -> Any:
+    def wrapper(execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
+        began = time.perf_counter()
+        try:
+            return execute(sql, params, many, context)
+        finally:
+            spent.append(time.perf_counter() - began)
 
-    Pages are rendered in rounds (each round renders every page once), so that the
-    noise of a shared machine spreads over all pages alike."""
-    from django.db import connection
+    return wrapper
+
+
+def count_queries(
+    client: Any, alias: str, params: dict[str, dict[str, str]]
+) -> dict[str, tuple[list[dict[str, str]], float, str]]:
+    """Per page, one render: its queries, the time spent in them, the count shown."""
+    from django.db import connections
     from django.test.utils import CaptureQueriesContext
-    from django.urls import reverse
 
-    url = reverse("admin:exams_examresult_changelist")
-    params = page_params(size)
-    for _ in range(warmup):
-        for page_params_ in params.values():
-            assert client.get(url, page_params_).status_code == 200
+    connection = connections[alias]
     counted = {}
     for page, page_params_ in params.items():
-        with CaptureQueriesContext(connection) as captured:
-            response = client.get(url, page_params_)
+        spent: list[float] = []
+        with (
+            CaptureQueriesContext(connection) as captured,
+            connection.execute_wrapper(_timed(spent)),
+        ):
+            response = client.get(CHANGELIST_URL, page_params_)
         assert response.status_code == 200, response.status_code
         # Read now: the next request clears the connection's query log.
         queries = list(captured.captured_queries)
         cl = response.context_data["cl"]
         shown = f"{'>' if cl.paginator.is_capped else ''}{cl.result_count}"
-        db_ms = sum(float(q["time"]) for q in queries) * 1000
-        counted[page] = (queries, db_ms, shown)
-    timings: dict[str, list[float]] = {page: [] for page in params}
+        counted[page] = (queries, sum(spent) * 1000, shown)
+    return counted
+
+
+def measure(
+    clients: dict[int, Any],
+    aliases: dict[int, str],
+    renders: int,
+    warmup: int,
+    show_plans: bool,
+) -> Figures:
+    """Renders every page of every size, in rounds: each round renders each page of
+    each size once, so that the noise of a shared machine spreads over all alike."""
+    from django.db import connections
+
+    params = {size: page_params(size) for size in clients}
+    for size, client in clients.items():
+        ROUTER.alias = aliases[size]
+        for _ in range(warmup):
+            for page_params_ in params[size].values():
+                assert client.get(CHANGELIST_URL, page_params_).status_code == 200
+    counted = {}
+    for size, client in clients.items():
+        ROUTER.alias = aliases[size]
+        counted[size] = count_queries(client, aliases[size], params[size])
+    timings: dict[int, dict[str, list[float]]] = {
+        size: {page: [] for page in params[size]} for size in clients
+    }
+    db_timings: dict[int, dict[str, list[float]]] = {
+        size: {page: [] for page in params[size]} for size in clients
+    }
     for _ in range(renders):
-        for page, page_params_ in params.items():
-            began = time.perf_counter()
-            response = client.get(url, page_params_)
-            timings[page].append((time.perf_counter() - began) * 1000)
-            assert response.status_code == 200
-    results = {}
-    for page, (queries, db_ms, shown) in counted.items():
-        results[page] = (len(queries), statistics.median(timings[page]), db_ms, shown)
+        for size, client in clients.items():
+            ROUTER.alias = aliases[size]
+            connection = connections[aliases[size]]
+            for page, page_params_ in params[size].items():
+                spent: list[float] = []
+                with connection.execute_wrapper(_timed(spent)):
+                    began = time.perf_counter()
+                    response = client.get(CHANGELIST_URL, page_params_)
+                    timings[size][page].append((time.perf_counter() - began) * 1000)
+                assert response.status_code == 200
+                db_timings[size][page].append(sum(spent) * 1000)
+    figures: Figures = {}
+    for size in clients:
+        figures[size] = {
+            page: (
+                len(queries),
+                statistics.median(timings[size][page]),
+                statistics.median(db_timings[size][page]),
+                shown,
+            )
+            for page, (queries, _, shown) in counted[size].items()
+        }
         if show_plans:
-            print(f"\n  [{size:,} rows] {page}: {len(queries)} queries")
-            explain(queries)
-    return results
+            for page, (queries, _, _) in counted[size].items():
+                print(f"\n  [{size:,} rows] {page}: {len(queries)} queries")
+                explain(aliases[size], queries)
+    return figures
 
 
 def main() -> int:
+    global CHANGELIST_URL
     args = parse_args()
-    url = f"{args.server.rstrip('/')}/{args.db}"
-    create_database(args.server, args.db)
+    server = args.server.rstrip("/")
+    urls = {size: f"{server}/{args.db}_{size}" for size in args.sizes}
+    aliases = {size: f"size_{size}" for size in args.sizes}
     try:
-        setup_django(url)
+        for url in urls.values():
+            create_database(args.server, url.rsplit("/", 1)[1])
+        setup_django(urls[args.sizes[0]])
         from django.test import Client
+        from django.urls import reverse
 
-        admin, staff = make_users()
-        client = Client()
-        client.force_login(admin)
-
-        figures: Figures = {}
+        CHANGELIST_URL = reverse("admin:exams_examresult_changelist")
+        clients = {}
+        staff = {}
         for size in args.sizes:
-            seconds = load(url, size, staff)
+            add_database(aliases[size], urls[size])
+            admin, staff[size] = make_users()
+            clients[size] = Client()
+            clients[size].force_login(admin)
+        for size in args.sizes:
+            seconds = load(urls[size], size, staff[size])
             print(f"loaded {size:,} rows in {seconds:.1f} s (COPY, VACUUM ANALYZE)")
-            figures[size] = measure(
-                client, size, args.renders, args.warmup, args.explain
-            )
+        figures = measure(clients, aliases, args.renders, args.warmup, args.explain)
         report(figures, args.renders)
         return 0 if goals_met(figures) else 1
     finally:
         if not args.keep_db:
-            drop_database(args.server, args.db)
+            drop_databases(args.server, [u.rsplit("/", 1)[1] for u in urls.values()])
 
 
 def report(figures: Figures, renders: int) -> None:
@@ -386,7 +478,7 @@ def report(figures: Figures, renders: int) -> None:
     print()
     print(
         f"median of {renders} renders per page (after a warm-up); shown = the count "
-        "the page displays; db = time in the page's queries, one render"
+        "the page displays; db = median time in the page's queries"
     )
     header = (
         f"{'page':<24}{'queries':>8}{f'shown {small:,}':>13}"

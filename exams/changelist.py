@@ -10,7 +10,7 @@ from django.contrib import admin
 from django.core import checks
 from django.core.paginator import Paginator
 from django.core.signals import request_finished, request_started
-from django.db import connection
+from django.db import connections, router
 from django.db.models import Q, QuerySet
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
@@ -122,7 +122,7 @@ def distinct_exam_keys(limit: int = MAX_EXAM_NAMES_LISTED) -> list[str]:
 
 
 def _walk_exam_keys(limit: int) -> list[str]:
-    with connection.cursor() as cursor:
+    with connections[router.db_for_read(ExamResult)].cursor() as cursor:
         cursor.execute(_DISTINCT_EXAM_KEYS_SQL, [limit])
         return [row[0] for row in cursor.fetchall()]
 
