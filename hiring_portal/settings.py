@@ -290,3 +290,34 @@ LOGGING = {
 # --- The change list at scale ---------------------------------------------------
 # Above this many rows the admin shows "more than N" instead of counting them all.
 EXAMS_CHANGELIST_COUNT_LIMIT = env.int("EXAMS_CHANGELIST_COUNT_LIMIT", 10_000)
+
+# --- Email, alerts, retention, dashboard ----------------------------------------
+# DJANGO_EMAIL_URL: e.g. smtp+tls://user:password@smtp.example.com:587; the console
+# (mail printed to the worker's output) by default while DEBUG.
+vars().update(
+    env.email_url(
+        "DJANGO_EMAIL_URL", default="consolemail://" if DEBUG else "smtp://localhost:25"
+    )
+)
+DEFAULT_FROM_EMAIL = env.str(
+    "DJANGO_DEFAULT_FROM_EMAIL", default="hiring-portal@localhost"
+)
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# Links in emails point here.
+HIRING_PORTAL_BASE_URL = env.str(
+    "HIRING_PORTAL_BASE_URL", default="http://127.0.0.1:8000"
+).rstrip("/")
+# Senders are told when the oldest pending result has waited longer than this.
+EXAMS_ALERT_PENDING_MINUTES = env.int("EXAMS_ALERT_PENDING_MINUTES", 30)
+# Failed or unknown results older than this are not alerted about any more.
+EXAMS_ALERT_LOOKBACK_HOURS = env.int("EXAMS_ALERT_LOOKBACK_HOURS", 48)
+EXAMS_ALERT_INTERVAL_SECONDS = env.float("EXAMS_ALERT_INTERVAL_SECONDS", 60.0)
+CELERY_BEAT_SCHEDULE["check-alerts"] = {
+    "task": "exams.tasks.alerts_check_task",
+    "schedule": EXAMS_ALERT_INTERVAL_SECONDS,
+    "options": {"expires": EXAMS_ALERT_INTERVAL_SECONDS},
+}
+# purge_candidate_data removes candidates' data older than this (PIPL).
+EXAMS_RETENTION_DAYS = env.int("EXAMS_RETENTION_DAYS", 365)
+# How long the admin dashboard's figures may be reused (at most 60 seconds).
+EXAMS_DASHBOARD_CACHE_SECONDS = env.int("EXAMS_DASHBOARD_CACHE_SECONDS", 60)

@@ -1,8 +1,10 @@
 from django.contrib import admin
-from django.urls import path
+from django.urls import include, path
 from django.views.generic import RedirectView
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="admin:index", permanent=False)),
+    # Before the admin's own URLs: the reviewers' audit page lives under /admin/.
+    path("admin/exams/audit/", include("exams.urls_audit")),
     path("admin/", admin.site.urls),
 ]
