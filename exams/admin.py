@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from . import services
+from .admin_audit import ExamResultAuditMixin, IdentityLookupMixin
 from .admin_import import ImportExportMixin
 from .changelist import CappedCountPaginator, ExamNameFilter, search_exam_results
 from .forms import ExamResultForm
@@ -83,7 +84,7 @@ class SyncAttemptInline(admin.TabularInline):
 
 
 @admin.register(ExamResult)
-class ExamResultAdmin(ImportExportMixin, admin.ModelAdmin):
+class ExamResultAdmin(ExamResultAuditMixin, ImportExportMixin, admin.ModelAdmin):
     form = ExamResultForm
     list_display = (
         "application_id",
@@ -271,7 +272,7 @@ class ExamResultAdmin(ImportExportMixin, admin.ModelAdmin):
 
 
 @admin.register(FeishuIdentity)
-class FeishuIdentityAdmin(admin.ModelAdmin):
+class FeishuIdentityAdmin(IdentityLookupMixin, admin.ModelAdmin):
     list_display = (
         "user",
         "app_id",

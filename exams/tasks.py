@@ -21,3 +21,10 @@ def import_batch_run_task(batch_id: int) -> None:
 @shared_task(ignore_result=True)
 def import_batches_expire_task() -> int:
     return importing.import_batches_expire()
+
+
+@shared_task(ignore_result=True)
+def alerts_check_task() -> dict:
+    from . import alerts
+
+    return alerts.alerts_check()
