@@ -10,8 +10,9 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from . import services
+from . import breaker, services
 from .admin_audit import ExamResultAuditMixin, IdentityLookupMixin
+from .admin_delivery import DeliveryActionsMixin
 from .admin_import import ImportExportMixin
 from .changelist import CappedCountPaginator, ExamNameFilter, search_exam_results
 from .forms import ExamResultForm
@@ -84,7 +85,9 @@ class SyncAttemptInline(admin.TabularInline):
 
 
 @admin.register(ExamResult)
-class ExamResultAdmin(ExamResultAuditMixin, ImportExportMixin, admin.ModelAdmin):
+class ExamResultAdmin(
+    ExamResultAuditMixin, ImportExportMixin, DeliveryActionsMixin, admin.ModelAdmin
+):
     form = ExamResultForm
     list_display = (
         "application_id",
@@ -110,7 +113,15 @@ class ExamResultAdmin(ExamResultAuditMixin, ImportExportMixin, admin.ModelAdmin)
     show_facets = admin.ShowFacets.NEVER
     list_per_page = 50
     inlines = (SyncAttemptInline,)
-    actions = ("send_to_feishu", "export_selected_csv", "export_selected_xlsx")
+    actions = (
+        "send_to_feishu",
+        "retry_now",
+        "check_feishu",
+        "resend_anyway",
+        "mark_delivered",
+        "export_selected_csv",
+        "export_selected_xlsx",
+    )
 
     # --- permissions ---------------------------------------------------------
     def has_send_permission(self, request: HttpRequest) -> bool:
@@ -125,6 +136,19 @@ class ExamResultAdmin(ExamResultAuditMixin, ImportExportMixin, admin.ModelAdmin)
         return super().has_delete_permission(request, obj)
 
     # --- list ----------------------------------------------------------------
+    def changelist_view(
+        self, request: HttpRequest, extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
+        paused = breaker.pause_status()
+        if paused is not None and request.method == "GET":
+            self.message_user(
+                request,
+                _("Delivery to Feishu is paused: %(reason)s")
+                % {"reason": paused.pause_reason},
+                messages.ERROR,
+            )
+        return super().changelist_view(request, extra_context)
+
     @admin.display(description=_("status"), ordering="status")
     def status_badge(self, obj: ExamResult) -> str:
         return format_html(

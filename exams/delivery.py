@@ -71,6 +71,7 @@ PUMP_LOCK = "hp:delivery:pump"
 PUMP_AGAIN = "hp:delivery:pump-again"
 WAKEUP = "hp:delivery:wakeup"
 SWEEP_LOCK = "hp:delivery:sweep"
+PUMP_LOCK_SECONDS = 5
 
 
 def _seconds(value: float) -> dt.timedelta:
@@ -102,8 +103,9 @@ def dispatch_due(*, limit: int | None = None) -> int:
     """
     from .tasks import deliver_exam_result_task, upload_exam_report_task
 
-    if not cache.add(PUMP_LOCK, "1", timeout=60):
-        cache.set(PUMP_AGAIN, "1", timeout=60)
+    # Short-lived: a pump killed with its worker must not stall delivery for long.
+    if not cache.add(PUMP_LOCK, "1", timeout=PUMP_LOCK_SECONDS):
+        cache.set(PUMP_AGAIN, "1", timeout=PUMP_LOCK_SECONDS)
         return 0
     dispatched = 0
     try:

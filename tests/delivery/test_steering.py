@@ -1,0 +1,180 @@
+"""Staff steering delivery from the change list and the command line."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.urls import reverse
+from django.utils import timezone
+
+from exams import history
+from exams.models import ExamResult, ExamResultChange, SyncAttempt
+
+pytestmark = [pytest.mark.embedded]
+Status = ExamResult.Status
+LIST_URL = reverse("admin:exams_examresult_changelist")
+
+
+def make_unknown(exam_result_factory, **fields) -> ExamResult:
+    """A result whose create call got no clear answer a minute ago."""
+    result = exam_result_factory(**fields)
+    result = ExamResult.objects.get(pk=result.pk)
+    result.status = Status.UNKNOWN
+    history.save_recorded(result, actor=None, source=ExamResultChange.Source.ENGINE)
+    SyncAttempt.objects.create(
+        result=result,
+        call="create_exam",
+        outcome="unknown",
+        started_at=timezone.now() - dt.timedelta(minutes=1),
+    )
+    return result
+
+
+def test_check_feishu_adopts_a_result_found_in_feishu(
+    sandbox, transactional_db, client, sender, exam_result_factory
+):
+    result = make_unknown(exam_result_factory)
+    # It reached Feishu after all: the sandbox lists it.
+    sandbox.add_test(
+        application_id=result.application_id,
+        test_paper_name=result.exam_resource_name,
+        score=str(result.score),
+    )
+    client.force_login(sender)
+    response = client.post(
+        LIST_URL,
+        {"action": "check_feishu", "_selected_action": [result.pk]},
+        follow=True,
+    )
+    assert "1 found there" in response.content.decode()
+    result.refresh_from_db()
+    assert result.status == Status.SYNCED
+    assert result.exam_id
+    assert SyncAttempt.objects.filter(result=result, call="search_tests").exists()
+
+
+def test_check_feishu_leaves_a_result_unknown_when_search_cannot_be_trusted(
+    sandbox, transactional_db, client, sender, exam_result_factory
+):
+    result = make_unknown(exam_result_factory)
+    client.force_login(sender)
+    response = client.post(
+        LIST_URL,
+        {"action": "check_feishu", "_selected_action": [result.pk]},
+        follow=True,
+    )
+    assert "1 still unknown" in response.content.decode()
+    result.refresh_from_db()
+    assert result.status == Status.UNKNOWN
+    assert "has not been shown to list" in result.last_error_message
+
+
+def test_resend_anyway_asks_first_and_carries_select_all_as_the_filter(
+    transactional_db, client, sender, exam_result_factory
+):
+    unknown = [make_unknown(exam_result_factory) for _ in range(3)]
+    synced = exam_result_factory(status="synced", exam_id="1")
+    client.force_login(sender)
+    page = client.post(
+        LIST_URL + "?status__exact=unknown",
+        {
+            "action": "resend_anyway",
+            "select_across": "1",
+            "index": "0",
+            "_selected_action": [unknown[0].pk],
+        },
+    )
+    text = page.content.decode()
+    assert "second record" in text
+    # The selection travels as the filter in the URL, not as every id.
+    assert text.count('name="_selected_action"') == 1
+    assert all(
+        r.status == Status.UNKNOWN for r in ExamResult.objects.filter(status="unknown")
+    )
+    client.post(
+        LIST_URL + "?status__exact=unknown",
+        {
+            "action": "resend_anyway",
+            "select_across": "1",
+            "index": "0",
+            "_selected_action": [unknown[0].pk],
+            "confirm": "yes",
+        },
+    )
+    statuses = dict(ExamResult.objects.values_list("pk", "status"))
+    assert [statuses[r.pk] for r in unknown] == ["pending"] * 3
+    assert statuses[synced.pk] == "synced"
+    change = ExamResultChange.objects.filter(result_id=unknown[0].pk).first()
+    assert change.actor == sender
+    assert change.changes["status"] == ["unknown", "pending"]
+
+
+def test_mark_as_delivered_records_the_exam_id_staff_found(
+    transactional_db, client, sender, exam_result_factory
+):
+    result = make_unknown(exam_result_factory)
+    client.force_login(sender)
+    form = client.post(
+        LIST_URL, {"action": "mark_delivered", "_selected_action": [result.pk]}
+    )
+    assert 'name="exam_id"' in form.content.decode()
+    client.post(
+        LIST_URL,
+        {
+            "action": "mark_delivered",
+            "_selected_action": [result.pk],
+            "confirm": "yes",
+            "exam_id": "7031822096580868396",
+        },
+    )
+    result.refresh_from_db()
+    assert result.status == Status.SYNCED
+    assert result.exam_id == "7031822096580868396"
+
+
+def test_steering_actions_are_refused_without_the_send_permission(
+    transactional_db, client, staff, exam_result_factory
+):
+    result = make_unknown(exam_result_factory)
+    client.force_login(staff)
+    for action in ("retry_now", "check_feishu", "resend_anyway", "mark_delivered"):
+        client.post(
+            LIST_URL,
+            {
+                "action": action,
+                "_selected_action": [result.pk],
+                "confirm": "yes",
+                "exam_id": "1",
+            },
+        )
+    result.refresh_from_db()
+    assert result.status == Status.UNKNOWN
+
+
+def test_sync_command_waits_for_delivery_and_exits_zero(
+    start_worker, sandbox, exam_result_factory, capsys
+):
+    start_worker()
+    results = exam_result_factory.create_batch(3)
+    call_command("sync_exam_results", "--wait", "--timeout", "60")
+    assert "All 3 results delivered" in capsys.readouterr().out
+    assert all(
+        r.status == Status.SYNCED
+        for r in ExamResult.objects.filter(pk__in=[r.pk for r in results])
+    )
+
+
+def test_sync_command_exits_non_zero_and_says_which_failed_and_why(
+    start_worker, sandbox, exam_result_factory, capsys
+):
+    sandbox.configure(missing_applications=["6891565253964800009"])
+    start_worker()
+    exam_result_factory(application_id="6891565253964800009")
+    exam_result_factory()
+    with pytest.raises(CommandError, match="1 of 2 results are not delivered"):
+        call_command("sync_exam_results", "--wait", "--timeout", "60")
+    out = capsys.readouterr().out
+    assert "6891565253964800009" in out
+    assert "application not exist" in out
