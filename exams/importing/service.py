@@ -376,21 +376,25 @@ def _write(
     app_id = settings.FEISHU_APP_ID
     user_id_type = settings.FEISHU_USER_ID_TYPE
     default_id = default_operator[0] if default_operator else ""
+    build = _result_builder(
+        constants={
+            "user_id_type": user_id_type,
+            "operator_app_id": app_id,
+            "entered_by_id": actor.pk if actor is not None else None,
+            "status": ExamResult.Status.DRAFT,
+            "import_batch_id": batch.pk,
+        }
+    )
     for start in range(0, len(plan.new), CHUNK):
         chunk = plan.new[start : start + CHUNK]
         history.bulk_create_recorded(
             [
-                ExamResult(
+                build(
                     application_id=row.application_id,
                     exam_resource_name=row.exam_resource_name,
                     score=row.score,
                     uuid=row.uuid,
                     operator_id=row.operator_id or default_id,
-                    user_id_type=user_id_type,
-                    operator_app_id=app_id,
-                    entered_by=actor,
-                    status=ExamResult.Status.DRAFT,
-                    import_batch=batch,
                 )
                 for row in chunk
             ],
@@ -445,6 +449,39 @@ def _write(
         written.queued = len(report.queued)
         written.skipped = report.skipped
     return written
+
+
+def _result_builder(*, constants: dict[str, Any]) -> Callable[..., ExamResult]:
+    """Make new ExamResult instances through Model.__init__'s positional fast path
+    (the one Django uses for rows read from the database), several times cheaper
+    than keyword arguments, which shows at 50,000 rows. Defaults come from the
+    fields, so a field added later still gets its default."""
+    fields = ExamResult._meta.concrete_fields
+    position = {each.attname: index for index, each in enumerate(fields)}
+    per_row_defaults = [
+        (index, each)
+        for index, each in enumerate(fields)
+        if each.has_default()
+        and callable(each.default)
+        and each.attname not in constants
+    ]
+    per_row = {index for index, _each in per_row_defaults}
+    template = [
+        None if index in per_row else each.get_default()
+        for index, each in enumerate(fields)
+    ]
+    for name, value in constants.items():
+        template[position[name]] = value
+
+    def build(**values: Any) -> ExamResult:
+        row = template.copy()
+        for index, each in per_row_defaults:
+            row[index] = each.get_default()
+        for name, value in values.items():
+            row[position[name]] = value
+        return ExamResult(*row)
+
+    return build
 
 
 def _finish(

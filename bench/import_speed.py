@@ -1,0 +1,358 @@
+"""Import speed: the portal's import service vs a raw bulk_create (the floor) vs
+django-import-export's default configuration (the baseline users know).
+
+A generated CSV of 10,000 and 50,000 rows goes through:
+
+- floor: ``csv.reader`` + ``Decimal`` + one ``bulk_create`` per 2,000 rows. No
+  validation, no history, no classification: the least any import can do.
+- service: ``exams.importing.service.import_file``, the path the admin and the
+  command take: read, validate every row, classify against the database, write
+  with a field-level history row per result, record the ImportBatch.
+- baseline: a plain ``ModelResource`` for ExamResult and ``import_data`` with
+  django-import-export's defaults (the version pinned in requirements.txt). The
+  portal refuses saves that skip the history (HistoryBypassError), so in the
+  baseline's own process only, ``ExamResult.save`` is patched to skip that guard:
+  the baseline writes no history rows and so does less work than the service.
+
+Also printed: an import that changes every score of already imported rows (the
+update path), and a 100,000-row export (CSV and XLSX) with its memory.
+
+Each measurement runs in its own process, so "peak RSS added" is that process's
+peak resident memory (``ru_maxrss``) minus what it held just before the measured
+call (Django loaded, file read). Runs on PostgreSQL only: it creates the database
+``hiring_portal_bench_import`` next to the one DATABASE_URL names, and drops it.
+
+Goal (issue 5): service within 3x of the floor's time, at least 10x the baseline's
+rows/s, under 150 MB added for 50,000 rows.
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/hiring_portal \\
+        .venv/bin/python bench/import_speed.py [--sizes 10000,50000] [--no-baseline]
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import io
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+ROOT = Path(__file__).resolve().parent.parent
+BENCH_DB = "hiring_portal_bench_import"
+OPERATOR = "ou_f476cb099ac9227c9bae09ce46112579"
+EXAMS = ("后端工程师笔试（A卷）", "产品经理逻辑测评", "Java Backend Written Test")
+EXPORT_ROWS = 100_000
+
+
+def generate_csv(rows: int, *, score_offset: int = 0) -> bytes:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(
+        ["application_id", "exam_resource_name", "score", "uuid", "operator_id"]
+    )
+    for n in range(rows):
+        score = f"{(n + score_offset) % 100}.{(n + score_offset) % 2 * 5}"
+        writer.writerow(
+            [str(6891565253964859661 + n), EXAMS[n % len(EXAMS)], score, "", OPERATOR]
+        )
+    return out.getvalue().encode("utf-8")
+
+
+def rss_peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+
+
+# --- one measurement, in its own process -----------------------------------------
+
+
+def child(scenario: str, path: str, rows: int) -> dict[str, Any]:
+    sys.path.insert(0, str(ROOT))
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "hiring_portal.settings")
+    import django
+
+    django.setup()
+    import logging
+
+    logging.disable(logging.WARNING)
+    from decimal import Decimal
+
+    from django.conf import settings
+    from django.contrib.auth import get_user_model
+    from django.db import connection, transaction
+
+    from exams import exporting
+    from exams.importing import service
+    from exams.models import ExamResult, ExamResultChange, FeishuIdentity
+
+    def reset() -> None:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "TRUNCATE exams_examresultchange, exams_syncattempt, exams_examresult, "
+                "exams_importbatch RESTART IDENTITY CASCADE"
+            )
+
+    user, _ = get_user_model().objects.get_or_create(
+        username="bench", defaults={"is_staff": True}
+    )
+    FeishuIdentity.objects.get_or_create(
+        user=user, app_id=settings.FEISHU_APP_ID, defaults={"open_id": OPERATOR}
+    )
+
+    def floor_insert(content: bytes) -> None:
+        reader = csv.reader(io.StringIO(content.decode("utf-8")))
+        next(reader)
+        objs = [
+            ExamResult(
+                application_id=app,
+                exam_resource_name=exam,
+                score=Decimal(score),
+                uuid=uuid,
+                operator_id=operator,
+                operator_app_id=settings.FEISHU_APP_ID,
+            )
+            for app, exam, score, uuid, operator in reader
+        ]
+        with transaction.atomic():
+            ExamResult.objects.all()._bulk_create_unrecorded(objs, batch_size=2000)
+
+    reset()
+    content = Path(path).read_bytes()
+    note = ""
+    if scenario == "update":
+        # Untimed: the rows as first imported; the timed file changes every score.
+        service.import_file(
+            content=generate_csv(rows), file_name="first.csv", actor=user
+        )
+    if scenario.startswith("export"):
+        floor_insert(generate_csv(rows))
+
+    run: Any
+    if scenario == "floor":
+
+        def run() -> None:
+            floor_insert(content)
+
+    elif scenario in ("service", "update"):
+
+        def run() -> None:
+            batch = service.import_file(
+                content=content, file_name="bench.csv", actor=user
+            )
+            assert batch.status == "done", (batch.status, batch.error)
+            assert batch.invalid_count == 0, batch.report["errors"][:3]
+
+    elif scenario == "baseline":
+        import import_export
+        import tablib
+        from import_export import resources
+
+        original_save = ExamResult.save
+
+        def save_skipping_history_guard(self: Any, *args: Any, **kwargs: Any) -> None:
+            self._history_recorded = True
+            original_save(self, *args, **kwargs)
+
+        ExamResult.save = save_skipping_history_guard  # type: ignore[method-assign]
+        note = f"django-import-export {import_export.__version__}"
+
+        class ExamResultResource(resources.ModelResource):
+            class Meta:
+                model = ExamResult
+
+        def run() -> None:
+            dataset = tablib.Dataset().load(content.decode("utf-8"), format="csv")
+            result = ExamResultResource().import_data(dataset, dry_run=False)
+            assert not result.has_errors(), result.base_errors[:1]
+
+    elif scenario in ("export_csv", "export_xlsx"):
+        fmt = scenario.split("_")[1]
+
+        def run() -> None:
+            with open(os.devnull, "wb") as sink:
+                exporting.export_to(ExamResult.objects.order_by("pk"), fmt, sink)
+
+    else:
+        raise SystemExit(f"unknown scenario {scenario}")
+
+    connection.ensure_connection()
+    before = rss_peak_mb()
+    started = time.perf_counter()
+    run()
+    seconds = time.perf_counter() - started
+    added = rss_peak_mb() - before
+    stored = ExamResult.objects.count()
+    history = ExamResultChange.objects.count()
+    expected_history = {"service": rows, "update": 2 * rows}.get(scenario, 0)
+    assert stored == rows, (scenario, stored)
+    assert history == expected_history, (scenario, history)
+    if scenario == "update":
+        assert ExamResult.objects.filter(score=Decimal("1.5")).exists()
+    reset()
+    return {"seconds": seconds, "rss_added_mb": added, "history": history, "note": note}
+
+
+# --- the driver -------------------------------------------------------------------
+
+
+def admin_url(url: str, dbname: str) -> str:
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(path=f"/{dbname}"))
+
+
+def recreate_database(url: str, *, drop_only: bool = False) -> None:
+    import psycopg
+
+    with psycopg.connect(admin_url(url, "postgres"), autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{BENCH_DB}" WITH (FORCE)')
+        if not drop_only:
+            conn.execute(f'CREATE DATABASE "{BENCH_DB}"')
+
+
+def measure(env: dict[str, str], scenario: str, path: str, rows: int) -> dict[str, Any]:
+    done = subprocess.run(
+        [sys.executable, __file__, "--child", scenario, path, str(rows)],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if done.returncode != 0:
+        sys.stderr.write(done.stdout + done.stderr)
+        raise SystemExit(f"{scenario} with {rows} rows failed")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sizes", default="10000,50000")
+    parser.add_argument("--no-baseline", action="store_true")
+    parser.add_argument("--no-export", action="store_true")
+    parser.add_argument("--child", nargs=3, metavar=("SCENARIO", "FILE", "ROWS"))
+    args = parser.parse_args()
+    if args.child:
+        scenario, path, rows = args.child
+        print(json.dumps(child(scenario, path, int(rows))))
+        return
+
+    url = os.environ.get("DATABASE_URL", "")
+    if not url.startswith(("postgres://", "postgresql://")):
+        raise SystemExit(
+            "Set DATABASE_URL to a PostgreSQL server, e.g. "
+            "postgres://postgres@127.0.0.1:5432/hiring_portal"
+        )
+    bench_url = admin_url(url, BENCH_DB)
+    env = {
+        **os.environ,
+        "DATABASE_URL": bench_url,
+        "DJANGO_LOG_LEVEL": "WARNING",
+        "DJANGO_DEBUG": "true",
+    }
+    env.pop("REDIS_URL", None)  # nothing here needs a broker or a shared cache
+    recreate_database(url)
+    try:
+        subprocess.run(
+            [sys.executable, "manage.py", "migrate", "--noinput", "-v0"],
+            env=env,
+            cwd=ROOT,
+            check=True,
+        )
+        report(env, [int(size) for size in args.sizes.split(",")], args)
+    finally:
+        recreate_database(url, drop_only=True)
+
+
+def report(env: dict[str, str], sizes: list[int], args: argparse.Namespace) -> None:
+    import psycopg
+
+    with psycopg.connect(env["DATABASE_URL"]) as conn:
+        version = conn.execute("SHOW server_version").fetchone()[0]  # type: ignore[index]
+    print(
+        f"import_speed: PostgreSQL {version}, database {BENCH_DB} (created and dropped)"
+    )
+    print(
+        "baseline: a plain ModelResource + import_data with default options; in its "
+        "own process ExamResult.save is patched to skip the portal's history guard "
+        "(HistoryBypassError), so it writes no history rows."
+    )
+    print()
+    header = f"{'rows':>6}  {'path':<44} {'seconds':>8} {'rows/s':>9} {'x floor':>8} {'baseline/svc':>12} {'RSS added':>10}"
+    print(header)
+    print("-" * len(header))
+    verdicts = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for rows in sizes:
+            path = str(Path(tmp) / f"rows_{rows}.csv")
+            Path(path).write_bytes(generate_csv(rows))
+            changed = str(Path(tmp) / f"changed_{rows}.csv")
+            Path(changed).write_bytes(generate_csv(rows, score_offset=1))
+            results = {
+                "floor": measure(env, "floor", path, rows),
+                "service": measure(env, "service", path, rows),
+                "update": measure(env, "update", changed, rows),
+            }
+            if not args.no_baseline:
+                results["baseline"] = measure(env, "baseline", path, rows)
+            floor = results["floor"]["seconds"]
+            service = results["service"]["seconds"]
+            baseline = results.get("baseline", {}).get("seconds")
+            labels = {
+                "floor": "raw bulk_create (floor)",
+                "service": "import service (validate+classify+history)",
+                "update": "import service, every score changed",
+                "baseline": "django-import-export default (baseline)",
+            }
+            for name, result in results.items():
+                seconds = result["seconds"]
+                versus_baseline = (
+                    f"{baseline / seconds:>11.1f}x" if baseline else f"{'-':>12}"
+                )
+                print(
+                    f"{rows:>6}  {labels[name]:<44} {seconds:>8.2f} {rows / seconds:>9.0f}"
+                    f" {seconds / floor:>7.2f}x {versus_baseline} {result['rss_added_mb']:>7.1f} MB"
+                )
+            ratio_floor = service / floor
+            verdicts.append(
+                f"{rows} rows: service {ratio_floor:.2f}x the floor's time "
+                f"({'PASS' if ratio_floor <= 3 else 'FAIL'}, goal <= 3x)"
+            )
+            if baseline:
+                speedup = baseline / service
+                verdicts.append(
+                    f"{rows} rows: service {speedup:.1f}x the baseline's rows/s "
+                    f"({'PASS' if speedup >= 10 else 'FAIL'}, goal >= 10x)"
+                )
+            if rows == 50_000:
+                added = results["service"]["rss_added_mb"]
+                verdicts.append(
+                    f"50000 rows: service added {added:.1f} MB peak RSS "
+                    f"({'PASS' if added < 150 else 'FAIL'}, goal < 150 MB)"
+                )
+            if baseline:
+                print(f"{'':>8}({results['baseline']['note']})")
+        if not args.no_export:
+            print()
+            dummy = str(Path(tmp) / "unused.csv")
+            Path(dummy).write_bytes(b"")
+            for fmt in ("csv", "xlsx"):
+                result = measure(env, f"export_{fmt}", dummy, EXPORT_ROWS)
+                print(
+                    f"{EXPORT_ROWS:>6}  {'export ' + fmt.upper() + ' (streamed)':<44} "
+                    f"{result['seconds']:>8.2f} {EXPORT_ROWS / result['seconds']:>9.0f}"
+                    f" {'':>8} {'':>12} {result['rss_added_mb']:>7.1f} MB"
+                )
+    print()
+    for verdict in verdicts:
+        print(verdict)
+
+
+if __name__ == "__main__":
+    main()
