@@ -49,7 +49,7 @@ def change_url(result):
 
 def attempt(result, **fields):
     values = {
-        "request_body": '{"application_id": "%s"}' % result.application_id,
+        "request_body": f'{{"application_id": "{result.application_id}"}}',
         "outcome": SyncAttempt.Outcome.PERMANENT,
         "http_status": 400,
         **fields,

@@ -1,0 +1,167 @@
+"""The roles created by the migration, page by page and action by action: allowed,
+or refused with 403 by the server (not only a hidden button)."""
+
+import pytest
+from django.contrib import admin
+from django.contrib.auth.models import Group
+from django.urls import reverse
+
+from exams.models import ExamResult
+from tests.factories import FeishuIdentityFactory, UserFactory
+
+pytestmark = [pytest.mark.django_db, pytest.mark.embedded]
+
+ROLES = ("viewer", "editor", "sender", "auditor")
+LIST_URL = reverse("admin:exams_examresult_changelist")
+
+
+@pytest.fixture
+def users(db):
+    made = {}
+    for role in ROLES:
+        user = UserFactory(is_staff=True, username=role)
+        user.groups.add(Group.objects.get(name=role))
+        FeishuIdentityFactory(user=user)
+        made[role] = user
+    return made
+
+
+def test_the_migration_creates_the_four_roles_with_their_permissions():
+    perms = {
+        g.name: set(g.permissions.values_list("codename", flat=True))
+        for g in Group.objects.filter(name__in=ROLES)
+    }
+    assert perms["viewer"] == {
+        "view_examresult",
+        "view_syncattempt",
+        "view_examresultchange",
+        "view_scorecorrection",
+    }
+    assert {"add_examresult", "change_examresult"} <= perms["editor"]
+    assert "send_examresult" not in perms["editor"]
+    assert perms["sender"] == perms["editor"] | {"send_examresult"}
+    assert {"review_audit", "view_auditevent"} <= perms["auditor"]
+    assert not any(
+        p.startswith(("add_", "change_", "delete_")) for p in perms["auditor"]
+    )
+    assert not any(
+        p.startswith(("add_", "change_", "delete_")) for p in perms["viewer"]
+    )
+
+
+PAGES = {
+    # page: roles allowed (the others get 403)
+    "result list": (LIST_URL, set(ROLES)),
+    "result add": (reverse("admin:exams_examresult_add"), {"editor", "sender"}),
+    "import": (reverse("admin:exams_examresult_import"), {"editor", "sender"}),
+    "export": (reverse("admin:exams_examresult_export") + "?format=csv", set(ROLES)),
+    "history list": (reverse("admin:exams_examresultchange_changelist"), set(ROLES)),
+    "attempt list": (reverse("admin:exams_syncattempt_changelist"), set(ROLES)),
+    "audit events": (reverse("admin:exams_auditevent_changelist"), {"auditor"}),
+    "audit page": (reverse("exams_audit:review"), {"auditor"}),
+    "audit export": (reverse("exams_audit:export") + "?view=changes", {"auditor"}),
+    "identity lookup": (
+        reverse("admin:exams_feishuidentity_lookup"),
+        {"editor", "sender"},
+    ),
+}
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("page", PAGES)
+def test_pages_are_allowed_or_refused_with_403(client, users, role, page):
+    url, allowed = PAGES[page]
+    client.force_login(users[role])
+    response = client.get(url)
+    assert response.status_code == (200 if role in allowed else 403), page
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_the_result_page_and_correction_form_follow_the_roles(
+    client, users, role, exam_result_factory
+):
+    result = exam_result_factory(status="synced", exam_id="70001")
+    client.force_login(users[role])
+    page = client.get(reverse("admin:exams_examresult_change", args=[result.pk]))
+    assert page.status_code == 200
+    correction = reverse("admin:exams_examresult_correction", args=[result.pk])
+    assert (correction in page.content.decode()) == (role == "sender")
+    response = client.post(correction, {"new_score": "90", "reason": "typo"})
+    assert response.status_code == (302 if role == "sender" else 403)
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_editing_a_result_is_refused_with_403_to_read_only_roles(
+    client, users, role, exam_result_factory
+):
+    result = exam_result_factory()
+    client.force_login(users[role])
+    response = client.post(
+        reverse("admin:exams_examresult_change", args=[result.pk]),
+        {
+            "application_id": result.application_id,
+            "exam_resource_name": "changed",
+            "score": "1",
+            "user_id_type": "open_id",
+            "operator_id": result.operator_id,
+            "uuid": "",
+            "sync_attempts-TOTAL_FORMS": "0",
+            "sync_attempts-INITIAL_FORMS": "0",
+            "_save": "1",
+        },
+    )
+    allowed = role in ("editor", "sender")
+    assert response.status_code == (302 if allowed else 403)
+    result.refresh_from_db()
+    assert (result.exam_resource_name == "changed") == allowed
+
+
+ACTIONS = {
+    # action: (status of the selected result, roles allowed)
+    "send_to_feishu": ("draft", {"sender"}),
+    "record_correction": ("synced", {"sender"}),
+    "retry_now": ("pending", {"sender"}),
+    "check_feishu": ("unknown", {"sender"}),
+    "resend_anyway": ("unknown", {"sender"}),
+    "mark_delivered": ("unknown", {"sender"}),
+    "export_selected_csv": ("draft", set(ROLES)),
+}
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("action", ACTIONS)
+def test_actions_are_allowed_or_refused_with_403(
+    client, users, role, action, exam_result_factory
+):
+    declared = admin.site._registry[ExamResult].actions
+    if action not in declared and action != "record_correction":
+        pytest.skip(f"{action} is not an action of the exam-result admin")
+    status, allowed = ACTIONS[action]
+    extra = {"exam_id": "70001"} if status == "synced" else {}
+    result = exam_result_factory(status=status, **extra)
+    client.force_login(users[role])
+    response = client.post(
+        LIST_URL, {"action": action, "_selected_action": [result.pk]}
+    )
+    if role in allowed:
+        assert response.status_code in (200, 302)
+    else:
+        assert response.status_code == 403
+        result.refresh_from_db()
+        assert result.status == status
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_the_dashboard_is_shown_to_roles_that_may_view_results(client, users, role):
+    client.force_login(users[role])
+    page = client.get(reverse("admin:index"))
+    assert page.status_code == 200
+    assert b'id="exams-dashboard"' in page.content
+    assert (b'href="/admin/exams/audit/"' in page.content) == (role == "auditor")
+
+
+def test_staff_without_a_role_see_no_dashboard_and_no_audit(client):
+    user = UserFactory(is_staff=True)
+    client.force_login(user)
+    assert b"exams-dashboard" not in client.get(reverse("admin:index")).content
+    assert client.get(reverse("exams_audit:review")).status_code == 403
