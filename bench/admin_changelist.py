@@ -21,7 +21,6 @@ not grow with the table).
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import os
 import random
 import statistics
@@ -90,32 +89,6 @@ STAFF_USERS = 8
 
 # size -> page -> (queries, median render ms, ms in the database, count shown)
 Figures = dict[int, dict[str, tuple[int, float, float, str]]]
-
-COLUMNS = (
-    "application_id",
-    "exam_resource_name",
-    "exam_key",
-    "score",
-    "report",
-    "uuid",
-    "operator_id",
-    "user_id_type",
-    "operator_app_id",
-    "entered_by_id",
-    "status",
-    "attempts",
-    "next_attempt_at",
-    "dispatched_at",
-    "exam_id",
-    "operate_time",
-    "last_error_code",
-    "last_error_message",
-    "last_log_id",
-    "synced_at",
-    "unknown_since",
-    "created_at",
-    "updated_at",
-)
 
 
 def application_id(i: int) -> str:
@@ -237,51 +210,60 @@ def make_users() -> tuple[Any, list[int]]:
     return admin, staff
 
 
-def rows(size: int, staff: list[int]) -> Any:
-    """The rows, oldest first: ids and created_at grow together."""
+def choices(size: int, staff: list[int]) -> Any:
+    """What varies from row to row, oldest row first: (i, name, exam_key, status,
+    score, entered_by); the rest is derived from them in SQL (see ``load``)."""
     rng = random.Random(size)
-    statuses = [s for s, _ in STATUS_MIX]
-    weights = [w for _, w in STATUS_MIX]
     keys = {name: unicodedata.normalize("NFC", name.strip()) for name in COMMON_NAMES}
     keys[RARE_NAME] = unicodedata.normalize("NFC", RARE_NAME.strip())
-    rare_every = size // RARE_ROWS
-    start = dt.datetime(2023, 1, 1, tzinfo=dt.UTC)
-    # Spread the rows over two years whatever their number.
-    step = dt.timedelta(days=730) / size
+    names = rng.choices(COMMON_NAMES, k=size)
+    for i in range(0, size, size // RARE_ROWS)[:RARE_ROWS]:
+        names[i] = RARE_NAME
+    statuses = rng.choices(
+        [s for s, _ in STATUS_MIX], [w for _, w in STATUS_MIX], k=size
+    )
+    scores = rng.choices([f"{n / 10:.1f}" for n in range(1001)], k=size)
     for i in range(size):
-        name = RARE_NAME if i % rare_every == 0 else rng.choice(COMMON_NAMES)
-        status = rng.choices(statuses, weights)[0]
-        created = start + step * i
-        synced = status == "synced"
-        yield (
-            application_id(i),
-            name,
-            keys[name],
-            f"{rng.randrange(0, 1001) / 10:.1f}",
-            "",
-            "",
-            "ou_f476cb099ac9227c9bae09ce46112579",
-            "open_id",
-            "cli_bench",
-            staff[i % len(staff)],
-            status,
-            1 if status != "draft" else 0,
-            created + dt.timedelta(minutes=5) if status == "pending" else None,
-            created + dt.timedelta(minutes=1) if status != "draft" else None,
-            str(FIRST_EXAM_ID + i) if synced else "",
-            created + dt.timedelta(minutes=2) if synced else None,
-            1002001 if status == "failed" else None,
-            "operator not found" if status == "failed" else "",
-            "",
-            created + dt.timedelta(minutes=2) if synced else None,
-            created + dt.timedelta(minutes=2) if status == "unknown" else None,
-            created,
-            created + dt.timedelta(minutes=3),
-        )
+        name = names[i]
+        yield (i, name, keys[name], statuses[i], scores[i], staff[i % len(staff)])
+
+
+# Everything but the choices above, derived in one pass; created_at grows with i
+# over two years whatever the size, and so does the row's place in the table.
+_INSERT_SQL = """
+INSERT INTO exams_examresult (
+    application_id, exam_resource_name, exam_key, score, report, uuid,
+    operator_id, user_id_type, operator_app_id, entered_by_id, status, attempts,
+    next_attempt_at, dispatched_at, exam_id, operate_time, last_error_code,
+    last_error_message, last_log_id, synced_at, unknown_since, created_at,
+    updated_at
+)
+SELECT
+    (%(first_application_id)s::bigint + i * 7919)::text, name, exam_key, score,
+    '', '', 'ou_f476cb099ac9227c9bae09ce46112579', 'open_id', 'cli_bench',
+    entered_by, status, CASE WHEN status = 'draft' THEN 0 ELSE 1 END,
+    CASE WHEN status = 'pending' THEN c + interval '5 min' END,
+    CASE WHEN status <> 'draft' THEN c + interval '1 min' END,
+    CASE WHEN status = 'synced' THEN (%(first_exam_id)s::bigint + i)::text
+         ELSE '' END,
+    CASE WHEN status = 'synced' THEN c + interval '2 min' END,
+    CASE WHEN status = 'failed' THEN 1002001 END,
+    CASE WHEN status = 'failed' THEN 'operator not found' ELSE '' END,
+    '',
+    CASE WHEN status = 'synced' THEN c + interval '2 min' END,
+    CASE WHEN status = 'unknown' THEN c + interval '2 min' END,
+    c, c + interval '3 min'
+FROM (
+    SELECT *, timestamptz '2023-01-01 00:00:00+00'
+              + i * (interval '730 days' / %(size)s) AS c
+    FROM bench_rows
+) AS r
+"""
 
 
 def load(dsn: str, size: int, staff: list[int]) -> float:
-    """Empties the table and COPYs ``size`` rows in, with its secondary indexes
+    """Empties the table and loads ``size`` rows: their varying parts by COPY into
+    a staging table, then one INSERT ... SELECT, with the table's secondary indexes
     dropped during the load and built again after it; returns the seconds taken."""
     started = time.perf_counter()
     with psycopg.connect(dsn, autocommit=True) as conn:
@@ -300,14 +282,25 @@ def load(dsn: str, size: int, staff: list[int]) -> float:
         ).fetchall()
         for name, _ in indexes:
             conn.execute(sql.SQL("DROP INDEX {}").format(sql.Identifier(name)))
-        with conn.transaction(), conn.cursor() as cur:
-            copy_sql = sql.SQL("COPY exams_examresult ({}) FROM STDIN").format(
-                sql.SQL(", ").join(map(sql.Identifier, COLUMNS))
-            )
-            with cur.copy(copy_sql) as copy:
-                for row in rows(size, staff):
-                    copy.write_row(row)
         conn.execute("SET maintenance_work_mem = '256MB'")
+        conn.execute("SET synchronize_seqscans = off")
+        conn.execute(
+            "CREATE TEMP TABLE bench_rows (i bigint, name text, exam_key text, "
+            "status text, score numeric, entered_by bigint)"
+        )
+        with conn.cursor() as cur:
+            with cur.copy("COPY bench_rows FROM STDIN") as copy:
+                for row in choices(size, staff):
+                    copy.write_row(row)
+            cur.execute(
+                _INSERT_SQL,
+                {
+                    "first_application_id": FIRST_APPLICATION_ID,
+                    "first_exam_id": FIRST_EXAM_ID,
+                    "size": size,
+                },
+            )
+        conn.execute("DROP TABLE bench_rows")
         for _, definition in indexes:
             conn.execute(definition)
         conn.execute("VACUUM ANALYZE exams_examresult")
