@@ -265,3 +265,16 @@ def test_the_exam_names_are_read_once_per_page(client, superuser, results):
     walks = [q for q in short_search if "WITH RECURSIVE" in q["sql"].upper()]
     assert len(walks) == 1
     assert len(short_search) == len(plain)
+
+
+def test_a_search_past_the_count_limit_says_more_than_the_limit(
+    client, superuser, results, small_pages, settings
+):
+    settings.EXAMS_CHANGELIST_COUNT_LIMIT = 3
+    client.force_login(superuser)
+    response, _ = page_queries(client, {"q": "68915652"})
+    text = response.content.decode()
+    assert "More than 3 results (" in text  # beside the search box
+    assert "3 results (" not in text.replace("More than 3 results (", "")
+    response, _ = page_queries(client, {"q": "量子"})
+    assert "2 results (" in response.content.decode()
