@@ -33,10 +33,12 @@ def app_state() -> FeishuAppState:
     return state
 
 
-def paused_for() -> float | None:
+def paused_for(*, take_probe: bool = True) -> float | None:
     """Seconds until delivery may resume, or None when it may go ahead now.
 
-    After a pause ends, only one caller at a time is let through as the probe.
+    After a pause ends (half-open), only the caller that takes the probe goes
+    ahead; ``take_probe=False`` asks without taking it (the pump, which then
+    dispatches a single row to be that probe).
     """
     state = FeishuAppState.objects.filter(app_id=settings.FEISHU_APP_ID).first()
     if state is None or state.paused_since is None:
@@ -44,10 +46,21 @@ def paused_for() -> float | None:
     now = timezone.now()
     if state.paused_until and state.paused_until > now:
         return (state.paused_until - now).total_seconds()
+    if not take_probe:
+        return None
     probe_key = f"hp:breaker-probe:{settings.FEISHU_APP_ID}"
     if cache.add(probe_key, "1", timeout=settings.DELIVERY_LEASE_SECONDS):
         return None
     return float(settings.BREAKER_PROBE_WAIT_SECONDS)
+
+
+def half_open() -> bool:
+    """The pause is over but no call has succeeded since: probing."""
+    return FeishuAppState.objects.filter(
+        app_id=settings.FEISHU_APP_ID,
+        paused_since__isnull=False,
+        paused_until__lte=timezone.now(),
+    ).exists()
 
 
 def trip(*, reason: str, code: int | None, cooldown: float | None = None) -> None:
@@ -79,9 +92,11 @@ def trip(*, reason: str, code: int | None, cooldown: float | None = None) -> Non
     )
 
 
-def record_success() -> None:
-    """A call succeeded: close the breaker and reset the failure run."""
-    updated = FeishuAppState.objects.filter(app_id=settings.FEISHU_APP_ID).update(
+def record_success() -> bool:
+    """A call succeeded: reset the failure run and close the breaker. True when
+    this success ended a pause (the caller then restarts delivery)."""
+    base = FeishuAppState.objects.filter(app_id=settings.FEISHU_APP_ID)
+    closed = base.filter(paused_since__isnull=False).update(
         paused_until=None,
         paused_since=None,
         pause_reason="",
@@ -90,9 +105,12 @@ def record_success() -> None:
         last_answer_at=Now(),
         last_success_at=Now(),
     )
-    if not updated:
+    if not closed and not base.update(
+        consecutive_failures=0, last_answer_at=Now(), last_success_at=Now()
+    ):
         app_state()
-        record_success()
+        return record_success()
+    return bool(closed)
 
 
 def record_server_failure(*, code: int | None, message: str) -> None:

@@ -111,11 +111,15 @@ def dispatch_due(*, limit: int | None = None) -> int:
     try:
         while True:
             cache.delete(PUMP_AGAIN)
-            wait = breaker.paused_for()
+            wait = breaker.paused_for(take_probe=False)
             if wait is not None:
                 schedule_wakeup(wait)
                 break
             free, wait = get_limiter().available("exams")
+            if breaker.half_open():
+                # One row goes out as the probe; the rest wait for its answer.
+                free = min(free, 1)
+                limit = dispatched + 1
             if not free:
                 if _due_pending().exists():
                     schedule_wakeup(wait)
@@ -419,7 +423,8 @@ def exam_result_deliver(*, result_id: int) -> str:
         next_attempt_at=None,
         unknown_since=None,
     )
-    breaker.record_success()
+    if breaker.record_success():
+        request_dispatch([])  # the probe succeeded: the paused rows go out now
     logger.info(
         "exam result delivered",
         extra={
