@@ -20,6 +20,7 @@ from django.core.cache import cache
 from django.db.models import F
 from django.db.models.functions import Now
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from .models import FeishuAppState
 
@@ -122,11 +123,12 @@ def record_server_failure(*, code: int | None, message: str) -> None:
     state.refresh_from_db(fields=["consecutive_failures"])
     if state.consecutive_failures >= settings.BREAKER_FAILURE_THRESHOLD:
         trip(
-            reason=(
-                f"Feishu answered {state.consecutive_failures} times in a row with a "
-                f"server error ({message}); delivery resumes by itself once Feishu "
-                "answers normally again."
-            ),
+            reason=_(
+                "Feishu answered %(count)d times in a row with a server error "
+                "(%(message)s); delivery resumes by itself once Feishu answers "
+                "normally again."
+            )
+            % {"count": state.consecutive_failures, "message": message},
             code=code,
         )
 
