@@ -30,6 +30,7 @@ from django.http import (
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -144,6 +145,71 @@ def _export_response(queryset: QuerySet[ExamResult], fmt: str) -> HttpResponse:
     )
     response["Content-Disposition"] = f'attachment; filename="{name}"'
     return response
+
+
+@admin.register(ImportBatch)
+class ImportBatchAdmin(admin.ModelAdmin):
+    """The record of every import: who, when, which file, what it did. Read-only:
+    imports are made from the exam results list, never edited afterwards."""
+
+    list_display = (
+        "file_name_link",
+        "created_by",
+        "created_at",
+        "source",
+        "status",
+        "total_rows",
+        "created_count",
+        "updated_count",
+        "unchanged_count",
+        "invalid_count",
+        "conflict_count",
+        "sent_count",
+    )
+    list_filter = ("status", "source")
+    list_select_related = ("created_by",)
+    search_fields = ("file_name", "created_by__username")
+    ordering = ("-created_at", "-id")
+    fields = (
+        "file_name",
+        "file_size",
+        "created_by",
+        "created_at",
+        "source",
+        "status",
+        "options",
+        "started_at",
+        "finished_at",
+        "total_rows",
+        "created_count",
+        "updated_count",
+        "unchanged_count",
+        "invalid_count",
+        "conflict_count",
+        "sent_count",
+        "error",
+    )
+    readonly_fields = fields
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[ImportBatch]:
+        return super().get_queryset(request).defer("content", "report")
+
+    @admin.display(description=gettext_lazy("file"), ordering="file_name")
+    def file_name_link(self, obj: ImportBatch) -> str:
+        return format_html(
+            '<a href="{}">{}</a>',
+            reverse("admin:exams_examresult_import_batch", args=[obj.pk]),
+            obj.file_name,
+        )
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
 
 
 class ImportExportMixin:

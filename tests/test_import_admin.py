@@ -229,3 +229,17 @@ def test_the_progress_script_is_served_by_the_portal(client, staff):
 
     assert path is not None
     assert "fetch(" in Path(path).read_text()
+
+
+def test_every_import_is_recorded_with_who_when_and_counts(client, staff, superuser):
+    client.force_login(staff)
+    upload(client, (SAMPLES / "exam_results.csv").read_bytes(), "exam_results.csv")
+    client.post(batch_url(ImportBatch.objects.get()), {"_confirm": "1"})
+    client.force_login(superuser)
+
+    page = client.get(reverse("admin:exams_importbatch_changelist")).content.decode()
+
+    assert "exam_results.csv" in page
+    assert staff.username in page
+    assert "<td class=\"field-created_count\">20</td>" in page
+    assert client.get(reverse("admin:exams_importbatch_add")).status_code == 403

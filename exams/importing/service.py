@@ -295,6 +295,8 @@ def import_file(
     reading.read_table(content, file_name)
     batch.status = BatchStatus.RUNNING
     batch.started_at = timezone.now()
+    # The command prints its own report: nothing to tell on the admin's pages.
+    batch.notified_at = batch.started_at
     batch.save()
     _run(batch, content, progress=progress)
     batch.refresh_from_db()
