@@ -13,11 +13,17 @@ $(STAMP): requirements.txt | $(BIN)/python
 	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements.txt
 	touch $(STAMP)
 
-## setup: virtualenv, requirements, migrations, cache table
+## setup: virtualenv, requirements, migrations, cache table, translations
 setup: $(STAMP)
 	mkdir -p var
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py createcachetable
+	@# GNU gettext's msgfmt when installed, else Babel (pure Python, in requirements).
+	@if command -v msgfmt >/dev/null 2>&1; then \
+		$(BIN)/python manage.py compilemessages --ignore=.venv --verbosity 0; \
+	else \
+		$(BIN)/pybabel -q compile -d locale -D django; \
+	fi
 
 ## run: set up, create the demo login and start web, worker, beat and the sandbox
 run: setup
