@@ -15,7 +15,7 @@ $(STAMP): requirements.txt | $(BIN)/python
 
 ## setup: virtualenv, requirements, migrations, cache table, translations
 setup: $(STAMP)
-	mkdir -p var
+	mkdir -p var staticfiles
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py createcachetable
 	@# GNU gettext's msgfmt when installed, else Babel (pure Python, in requirements).
