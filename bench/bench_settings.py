@@ -1,0 +1,18 @@
+"""Settings for bench/delivery_throughput.py: the project's own, plus what only the
+benchmark needs.
+
+``BENCH_DELIVER_RATE_LIMIT`` (e.g. ``25/s``) puts Celery's per-worker ``rate_limit``
+on the delivery task, through ``CELERY_TASK_ANNOTATIONS``: the baseline the shared
+limiter is compared with. hiring_portal/settings.py has no such variable (the
+portal must never rely on a per-worker limit), so the benchmark adds it here and
+passes ``DJANGO_SETTINGS_MODULE=bench.bench_settings`` to its workers.
+"""
+
+from hiring_portal.settings import *  # noqa: F403
+from hiring_portal.settings import env
+
+_BENCH_RATE_LIMIT = env.str("BENCH_DELIVER_RATE_LIMIT", default="")
+if _BENCH_RATE_LIMIT:
+    CELERY_TASK_ANNOTATIONS = {
+        "exams.tasks.deliver_exam_result_task": {"rate_limit": _BENCH_RATE_LIMIT}
+    }

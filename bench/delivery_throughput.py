@@ -1,0 +1,854 @@
+"""Delivery throughput (issue 4): the shared limiter vs Celery's per-worker rate_limit.
+
+N results are delivered by two Celery worker processes (``--concurrency 4`` each,
+queues ``feishu,celery``) plus one ``celery beat``, through Redis, to the Feishu
+sandbox running in its own process and enforcing 50 calls/s and 1,000 calls/min
+(``--quick``: 10/s and 120/min, same shape, about a minute and a quarter a phase).
+Everything runs in its own PostgreSQL database (created, migrated, dropped) and
+its own Redis database index (flushed); the project's own are never touched.
+
+Two phases, each with a fresh sandbox, fresh workers, emptied tables and Redis:
+
+- ``shared limiter``: the portal as deployed; ``FEISHU_RATE_*`` equal to the
+  sandbox's limits.
+- ``Celery rate_limit`` (the baseline): ``FEISHU_RATE_*`` so large that the shared
+  limiter never refuses, and Celery's ``rate_limit`` on the delivery task, set per
+  worker to half the per-second limit (two workers; ``--baseline-rate`` to change).
+  The portal's reaction to a 429 (waiting out Feishu's reset) still applies.
+
+Time zero is ``exam_results_send()`` of all N drafts (one UPDATE, the pump after
+commit). A phase ends when no row is ``pending`` or ``sending`` any more, or at
+``--timeout``.
+
+The ceiling: the most calls that sliding windows of 1 s (limit P) and 60 s (limit
+M) admit in the closed interval [first, last] of the sandbox's accepted calls, of
+length T. Any half-open interval of one window's length holds at most that
+window's limit, so cutting [first, last] into q = floor(T / 60) minutes and a rest
+of r = T - 60q seconds, and the rest into floor(r) + 1 pieces shorter than a
+second, bounds the count by::
+
+    ceiling(T) = q * min(M, 60 P) + min(M, P * (floor(r) + 1))
+
+and bursts of P calls at each of the first M/P whole seconds of every minute
+reach it, so it is exact. (The simpler min(P ceil(T/1), M ceil(T/60)) overstates
+it whenever the last minute is short: at T = 181 s it allows 4,000 calls where at
+most 3,050 fit.) The ceiling is a step function of the span: when the last minute
+is full it says only whether the work ended within that minute, so the script also
+prints the shortest span N calls need (60 k + ceil(s / P) - 1 with k full minutes
+and s calls in the last) over the span measured.
+
+Printed side by side: accepted calls / ceiling, 429 answers and duplicate records
+(from the sandbox), elapsed time, deliver tasks run per result (the churn of
+deferrals), and per worker pool child the resident memory (VmRSS) after warm-up
+(a share of the results synced) and at the end. Goal: accepted / ceiling >= 0.95,
+no 429, no child growing by 10 MB or more after warm-up.
+
+    .venv/bin/python bench/delivery_throughput.py [--quick] [--results N]
+        [--skip-baseline] [--baseline-rate 25/s] [--timeout S] [--keep-db]
+        [--timeline] [--server postgres://postgres@127.0.0.1:5432]
+        [--redis redis://127.0.0.1:6379/9]
+
+Worker, beat and sandbox logs stay in a temporary folder whose path is printed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import itertools
+import json
+import math
+import os
+import re
+import secrets
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from collections import Counter
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+import psycopg  # noqa: E402
+import redis  # noqa: E402
+from psycopg import sql  # noqa: E402
+
+BENCH_DB = "hiring_portal_bench_delivery"
+APP_ID = "cli_bench"
+APP_SECRET = "bench-secret"  # noqa: S105 (the sandbox's, not a real one)
+OPERATOR = "ou_f476cb099ac9227c9bae09ce46112579"
+FIRST_APPLICATION_ID = 6_891_565_253_964_859_661
+WORKERS = 2
+CONCURRENCY = 4
+GOAL_RATIO = 0.95
+GOAL_GROWTH_MB = 10.0
+HUGE = 1_000_000_000  # a shared limit that never binds
+
+TASK_LINE = re.compile(
+    r"Task (exams\.tasks\.\w+)\[[^\]]+\] succeeded in ([0-9.e-]+)s: (.*)$"
+)
+
+
+# --- processes ------------------------------------------------------------------
+
+
+class Processes:
+    """Every process this script starts, each in its own session so that it and
+    its children can be stopped by its process group id."""
+
+    def __init__(self) -> None:
+        self.procs: list[subprocess.Popen[Any]] = []
+
+    def start(self, command: list[str], **kwargs: Any) -> subprocess.Popen[Any]:
+        proc = subprocess.Popen(command, cwd=ROOT, start_new_session=True, **kwargs)
+        self.procs.append(proc)
+        return proc
+
+    def stop(self, proc: subprocess.Popen[Any], timeout: float = 20) -> None:
+        if proc.poll() is None:
+            try:
+                proc.send_signal(signal.SIGTERM)  # Celery: warm shutdown
+                proc.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                pass
+        # the pool children, or anything the warm shutdown left
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        if proc.poll() is None:
+            proc.wait(timeout=5)
+        if proc in self.procs:
+            self.procs.remove(proc)
+
+    def stop_all(self) -> None:
+        for proc in list(reversed(self.procs)):
+            self.stop(proc)
+
+
+PROCESSES = Processes()
+
+
+def _interrupted(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
+def children_of(pid: int) -> list[int]:
+    out = subprocess.run(
+        ["ps", "-o", "pid=", "--ppid", str(pid)],
+        capture_output=True,
+        text=True,
+        check=False,
+    ).stdout
+    return [int(p) for p in out.split()]
+
+
+def rss_kb(pid: int) -> int | None:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    except OSError:
+        return None
+    return None
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    """utime + stime of these processes, in seconds."""
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+# --- the sandbox ------------------------------------------------------------------
+
+
+class Sandbox:
+    def __init__(self, per_second: int, per_minute: int, log_dir: Path) -> None:
+        self.proc = PROCESSES.start(
+            [
+                sys.executable,
+                "-m",
+                "feishu.sandbox",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                "0",
+                "--app-id",
+                APP_ID,
+                "--app-secret",
+                APP_SECRET,
+                "--rate-per-second",
+                str(per_second),
+                "--rate-per-minute",
+                str(per_minute),
+            ],
+            stdout=subprocess.PIPE,
+            stderr=(log_dir / "sandbox.log").open("wb"),
+            text=True,
+        )
+        assert self.proc.stdout is not None
+        line = self.proc.stdout.readline()
+        self.url = next(w for w in line.split() if w.startswith("http://"))
+
+    def get(self, path: str) -> Any:
+        with urllib.request.urlopen(f"{self.url}{path}", timeout=30) as answer:  # noqa: S310
+            return json.loads(answer.read())
+
+    def stop(self) -> None:
+        PROCESSES.stop(self.proc)
+
+
+# --- ceiling ------------------------------------------------------------------------
+
+
+def ceiling(span_ms: int, per_second: int, per_minute: int) -> int:
+    """Most calls sliding 1 s / 60 s windows admit in a closed interval of span_ms
+    (see the module docstring)."""
+    minutes, rest_ms = divmod(span_ms, 60_000)
+    full_minute = min(per_minute, 60 * per_second)
+    return minutes * full_minute + min(per_minute, per_second * (rest_ms // 1000 + 1))
+
+
+def shortest_span_s(calls: int, per_second: int, per_minute: int) -> int:
+    """The shortest span (whole seconds) in which those windows admit ``calls``."""
+    full_minute = min(per_minute, 60 * per_second)
+    minutes = math.ceil(calls / full_minute) - 1
+    last = calls - minutes * full_minute
+    return 60 * minutes + math.ceil(last / per_second) - 1
+
+
+# --- one phase ----------------------------------------------------------------------
+
+
+@dataclass
+class Phase:
+    key: str
+    title: str
+    portal_per_second: int
+    portal_per_minute: int
+    rate_limit: str = ""
+
+
+@dataclass
+class ChildMemory:
+    worker: str
+    pid: int
+    warm_kb: int | None
+    end_kb: int | None
+
+    @property
+    def growth_mb(self) -> float | None:
+        if self.warm_kb is None or self.end_kb is None:
+            return None
+        return (self.end_kb - self.warm_kb) / 1024
+
+
+@dataclass
+class Result:
+    phase: Phase
+    statuses: Counter[str] = field(default_factory=Counter)
+    timed_out: bool = False
+    elapsed_s: float | None = None
+    accepted: int = 0
+    span_ms: int = 0
+    ceiling: int = 0
+    rate_limited: int = 0
+    duplicates: int = 0
+    memory: list[ChildMemory] = field(default_factory=list)
+    warm_at_s: float | None = None
+    tasks: Counter[str] = field(default_factory=Counter)
+    deliver_outcomes: Counter[str] = field(default_factory=Counter)
+    pumped: int = 0
+    errors: list[str] = field(default_factory=list)
+    timeline: list[int] = field(default_factory=list)
+    max_gap_ms: int = 0
+    tightest_second_ms: int | None = None
+    tightest_minute_ms: int | None = None
+    worker_cpu_s: float = 0.0
+    synced_runtimes: list[float] = field(default_factory=list)
+    load: tuple[float, float] = (0.0, 0.0)
+
+
+class Bench:
+    def __init__(self, args: argparse.Namespace, log_root: Path) -> None:
+        self.args = args
+        self.log_root = log_root
+        self.per_second = args.per_second
+        self.per_minute = args.per_minute
+
+    # -- environment of the worker and beat processes
+
+    def env(self, phase: Phase, sandbox: Sandbox, var_dir: Path) -> dict[str, str]:
+        environment = {
+            **os.environ,
+            "PYTHONPATH": str(ROOT),
+            "DJANGO_SETTINGS_MODULE": "bench.bench_settings",
+            "DATABASE_URL": self.args.database_url,
+            "REDIS_URL": self.args.redis,
+            "CELERY_BROKER_URL": self.args.redis,
+            "HIRING_PORTAL_VAR_DIR": str(var_dir),
+            "FEISHU_BASE_URL": sandbox.url,
+            "FEISHU_APP_ID": APP_ID,
+            "FEISHU_APP_SECRET": APP_SECRET,
+            "FEISHU_RATE_PER_SECOND": str(phase.portal_per_second),
+            "FEISHU_RATE_PER_MINUTE": str(phase.portal_per_minute),
+            "BENCH_DELIVER_RATE_LIMIT": phase.rate_limit,
+            "DJANGO_LOG_LEVEL": "INFO",  # "Task ... succeeded" lines are counted
+        }
+        if self.args.margin is not None:
+            environment["FEISHU_RATE_WINDOW_MARGIN"] = str(self.args.margin)
+        return environment
+
+    def start_celery(
+        self, phase: Phase, sandbox: Sandbox, log_dir: Path
+    ) -> list[tuple[str, subprocess.Popen[Any], Path]]:
+        environment = self.env(phase, sandbox, log_dir)
+        started = []
+        for n in range(1, WORKERS + 1):
+            name = f"w{n}"
+            log = log_dir / f"{name}.log"
+            proc = PROCESSES.start(
+                [
+                    sys.executable,
+                    "-m",
+                    "celery",
+                    "-A",
+                    "hiring_portal",
+                    "worker",
+                    "--loglevel",
+                    "INFO",
+                    "--concurrency",
+                    str(CONCURRENCY),
+                    "-Q",
+                    "feishu,celery",
+                    "--hostname",
+                    f"bench-{phase.key}-{name}@%h",
+                    "--without-gossip",
+                    "--without-mingle",
+                ],
+                env=environment,
+                stdout=log.open("wb"),
+                stderr=subprocess.STDOUT,
+            )
+            started.append((name, proc, log))
+        beat_log = log_dir / "beat.log"
+        beat = PROCESSES.start(
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "hiring_portal",
+                "beat",
+                "--loglevel",
+                "INFO",
+                "--schedule",
+                str(log_dir / "beat-schedule"),
+                "--pidfile",
+                str(log_dir / "beat.pid"),
+            ],
+            env=environment,
+            stdout=beat_log.open("wb"),
+            stderr=subprocess.STDOUT,
+        )
+        started.append(("beat", beat, beat_log))
+        deadline = time.monotonic() + 60
+        for name, proc, log in started:
+            if name == "beat":
+                continue
+            while "ready" not in log.read_text(errors="replace"):
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    tail = log.read_text(errors="replace")[-3000:]
+                    raise RuntimeError(f"worker {name} did not start:\n{tail}")
+                time.sleep(0.2)
+        return started
+
+    # -- the database
+
+    def reset_state(self) -> None:
+        from django.core.management import call_command
+        from django.db import connection
+
+        call_command("flush", interactive=False, verbosity=0)
+        connection.close()
+        redis.Redis.from_url(self.args.redis).flushdb()
+
+    def load(self, n: int) -> None:
+        from exams import history
+        from exams.models import ExamResult, ExamResultChange
+
+        rows = [
+            ExamResult(
+                application_id=str(FIRST_APPLICATION_ID + i),
+                exam_resource_name="Bench paper",
+                score=Decimal("80.5"),
+                operator_id=OPERATOR,
+                user_id_type="open_id",
+                operator_app_id=APP_ID,
+            )
+            for i in range(n)
+        ]
+        history.bulk_create_recorded(
+            rows, actor=None, source=ExamResultChange.Source.IMPORT
+        )
+
+    def status_counts(self) -> Counter[str]:
+        from django.db.models import Count
+
+        from exams.models import ExamResult
+
+        return Counter(
+            dict(
+                ExamResult.objects.values_list("status")
+                .annotate(n=Count("id"))
+                .order_by()
+            )
+        )
+
+    # -- run
+
+    def run(self, phase: Phase) -> Result:
+        from django.db import connection
+        from django.db.models import Max
+
+        from exams import services
+        from exams.models import ExamResult
+
+        args = self.args
+        result = Result(phase)
+        log_dir = self.log_root / phase.key
+        log_dir.mkdir(parents=True, exist_ok=True)
+        print(f"\n== {phase.title} ==", flush=True)
+        self.reset_state()
+        self.load(args.results)
+        sandbox = Sandbox(self.per_second, self.per_minute, log_dir)
+        celery = self.start_celery(phase, sandbox, log_dir)
+        workers = [(name, proc) for name, proc, _log in celery if name != "beat"]
+        print(
+            f"sandbox {sandbox.url} ({self.per_second}/s, {self.per_minute}/min); "
+            f"workers {', '.join(str(p.pid) for _n, p in workers)}; "
+            f"logs {log_dir}",
+            flush=True,
+        )
+        warm_target = max(1, int(args.results * args.warmup))
+        warm: dict[tuple[str, int], int | None] = {}
+
+        def worker_pids() -> list[int]:
+            pids = []
+            for _name, proc in workers:
+                pids += [proc.pid, *children_of(proc.pid)]
+            return pids
+
+        load_start = os.getloadavg()[0]
+        cpu_start = cpu_seconds(worker_pids())
+        try:
+            t0_wall = time.time()
+            t0 = time.monotonic()
+            services.exam_results_send(
+                queryset=ExamResult.objects.filter(status=ExamResult.Status.DRAFT),
+                actor=None,
+            )
+            next_report = t0 + 10
+            while True:
+                time.sleep(0.5)
+                now = time.monotonic()
+                counts = self.status_counts()
+                if not warm and counts["synced"] >= warm_target:
+                    result.warm_at_s = now - t0
+                    for name, proc in workers:
+                        for pid in children_of(proc.pid):
+                            warm[(name, pid)] = rss_kb(pid)
+                busy = counts["pending"] + counts["sending"] + counts["draft"]
+                if now >= next_report or not busy:
+                    stats = sandbox.get("/_sandbox/stats")
+                    print(
+                        f"  [{now - t0:6.1f}s] "
+                        + " ".join(f"{k} {v}" for k, v in sorted(counts.items()))
+                        + f" | sandbox exams {stats['exams']} "
+                        f"429s {stats['rate_limited']}",
+                        flush=True,
+                    )
+                    next_report = now + 10
+                if not busy:
+                    break
+                if now - t0 > args.timeout:
+                    result.timed_out = True
+                    break
+                for name, proc in workers:
+                    if proc.poll() is not None:
+                        raise RuntimeError(f"worker {name} exited: {proc.returncode}")
+            result.statuses = counts
+            result.worker_cpu_s = cpu_seconds(worker_pids()) - cpu_start
+            result.load = (load_start, os.getloadavg()[0])
+            last = ExamResult.objects.aggregate(last=Max("synced_at"))["last"]
+            if last is not None:
+                result.elapsed_s = last.timestamp() - t0_wall
+            for name, proc in workers:
+                pids = children_of(proc.pid)
+                for (wname, pid), warm_kb in warm.items():
+                    if wname == name:
+                        end = rss_kb(pid) if pid in pids else None
+                        result.memory.append(ChildMemory(name, pid, warm_kb, end))
+                for pid in pids:
+                    if (name, pid) not in warm:
+                        result.memory.append(ChildMemory(name, pid, None, rss_kb(pid)))
+            self.collect_sandbox(sandbox, result)
+            result.errors = list(
+                ExamResult.objects.exclude(status=ExamResult.Status.SYNCED)
+                .values_list("status", "last_error_message")
+                .distinct()[:5]
+            )
+        finally:
+            connection.close()
+            for _name, proc, _log in reversed(celery):
+                PROCESSES.stop(proc)
+            sandbox.stop()
+        self.collect_logs(celery, result)
+        return result
+
+    def collect_sandbox(self, sandbox: Sandbox, result: Result) -> None:
+        exams = sandbox.get("/_sandbox/exams")
+        stats = sandbox.get("/_sandbox/stats")
+        result.rate_limited = stats["rate_limited"]
+        result.accepted = exams["total"]
+        result.duplicates = sum(d["count"] - 1 for d in exams["duplicates"])
+        stamps = sorted(int(e["operate_time"]) for e in exams["exams"])
+        if stamps:
+            result.span_ms = stamps[-1] - stamps[0]
+            result.ceiling = ceiling(result.span_ms, self.per_second, self.per_minute)
+            result.max_gap_ms = max(
+                (b - a for a, b in itertools.pairwise(stamps)), default=0
+            )
+            p, m = self.per_second, self.per_minute
+            if len(stamps) > p:
+                result.tightest_second_ms = min(
+                    b - a for a, b in zip(stamps, stamps[p:], strict=False)
+                )
+            if len(stamps) > m:
+                result.tightest_minute_ms = min(
+                    b - a for a, b in zip(stamps, stamps[m:], strict=False)
+                )
+            buckets = Counter((s - stamps[0]) // 5000 for s in stamps)
+            result.timeline = [buckets[i] for i in range(max(buckets) + 1)]
+
+    def collect_logs(self, celery: list[Any], result: Result) -> None:
+        for _name, _proc, log in celery:
+            for line in log.read_text(errors="replace").splitlines():
+                match = TASK_LINE.search(line)
+                if not match:
+                    continue
+                task, runtime, value = match.groups()
+                short = task.rsplit(".", 1)[-1].removesuffix("_task")
+                result.tasks[short] += 1
+                if short == "deliver_exam_result":
+                    outcome = value.strip("'\"")
+                    result.deliver_outcomes[outcome] += 1
+                    if outcome == "synced":
+                        result.synced_runtimes.append(float(runtime))
+                elif short == "dispatch_due" and value.isdigit():
+                    result.pumped += int(value)
+
+
+# --- report ---------------------------------------------------------------------------
+
+
+def _quantile(values: list[float], q: float) -> float:
+    if not values:
+        return math.nan
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+def _mb(kb: int | None) -> str:
+    return "-" if kb is None else f"{kb / 1024:.1f}"
+
+
+def report(results: list[Result], bench: Bench) -> bool:
+    args = bench.args
+    p, m = bench.per_second, bench.per_minute
+    shortest = shortest_span_s(args.results, p, m)
+
+    def row(label: str, values: list[str]) -> None:
+        print(f"{label:<40}" + "".join(f"{v:>24}" for v in values))
+
+    print(
+        f"\n== {args.results} results, sandbox {p}/s {m}/min, {WORKERS} workers x "
+        f"{CONCURRENCY}, shortest possible span {shortest} s =="
+    )
+    row("", [r.phase.title for r in results])
+    row(
+        "synced / failed / unknown / other",
+        [
+            f"{r.statuses['synced']}/{r.statuses['failed']}/{r.statuses['unknown']}/"
+            f"{sum(r.statuses.values()) - r.statuses['synced'] - r.statuses['failed'] - r.statuses['unknown']}"
+            + (" TIMEOUT" if r.timed_out else "")
+            for r in results
+        ],
+    )
+    row(
+        "elapsed, send -> last synced (s)",
+        [f"{r.elapsed_s:.1f}" if r.elapsed_s is not None else "-" for r in results],
+    )
+    row("accepted calls (sandbox)", [str(r.accepted) for r in results])
+    row("span first -> last accepted (s)", [f"{r.span_ms / 1000:.2f}" for r in results])
+    row("ceiling for that span", [str(r.ceiling) for r in results])
+    row(
+        "accepted / ceiling",
+        [f"{r.accepted / r.ceiling:.3f}" if r.ceiling else "-" for r in results],
+    )
+    row(
+        f"shortest span / span ({shortest} s)",
+        [f"{shortest * 1000 / r.span_ms:.3f}" if r.span_ms else "-" for r in results],
+    )
+    row(
+        "longest gap between accepted calls (s)",
+        [f"{r.max_gap_ms / 1000:.2f}" for r in results],
+    )
+    row(
+        f"tightest {p + 1} accepted calls (s, >= 1)",
+        [
+            "-"
+            if r.tightest_second_ms is None
+            else f"{r.tightest_second_ms / 1000:.3f}"
+            for r in results
+        ],
+    )
+    row(
+        f"tightest {m + 1} accepted calls (s, >= 60)",
+        [
+            "-"
+            if r.tightest_minute_ms is None
+            else f"{r.tightest_minute_ms / 1000:.2f}"
+            for r in results
+        ],
+    )
+    row("429 answers (sandbox)", [str(r.rate_limited) for r in results])
+    row("duplicate records (sandbox)", [str(r.duplicates) for r in results])
+    row(
+        "deliver tasks run / result",
+        [
+            f"{sum(r.deliver_outcomes.values()) / max(args.results, 1):.2f}"
+            for r in results
+        ],
+    )
+    row(
+        "  synced/deferred/rate limited/other",
+        [
+            f"{r.deliver_outcomes['synced']}/{r.deliver_outcomes['deferred']}/"
+            f"{r.deliver_outcomes['rate limited']}/"
+            f"{sum(r.deliver_outcomes.values()) - r.deliver_outcomes['synced'] - r.deliver_outcomes['deferred'] - r.deliver_outcomes['rate limited']}"
+            for r in results
+        ],
+    )
+    row(
+        "pump runs / rows dispatched",
+        [f"{r.tasks['dispatch_due']}/{r.pumped}" for r in results],
+    )
+    row("sweeps", [str(r.tasks["sweep"]) for r in results])
+    row(
+        "synced task runtime p50 / p90 (s)",
+        [
+            f"{_quantile(r.synced_runtimes, 0.5):.3f} / "
+            f"{_quantile(r.synced_runtimes, 0.9):.3f}"
+            for r in results
+        ],
+    )
+    row(
+        "worker CPU per result (ms)",
+        [f"{r.worker_cpu_s * 1000 / max(args.results, 1):.1f}" for r in results],
+    )
+    row(
+        "machine load average, start -> end",
+        [f"{r.load[0]:.1f} -> {r.load[1]:.1f}" for r in results],
+    )
+    row(
+        "warm-up at (s)",
+        [f"{r.warm_at_s:.1f}" if r.warm_at_s is not None else "-" for r in results],
+    )
+    growths = [[g for c in r.memory if (g := c.growth_mb) is not None] for r in results]
+    row(
+        "child RSS growth max (MB)",
+        [f"{max(g):.1f}" if g else "-" for g in growths],
+    )
+    for r in results:
+        print(
+            f"\n{r.phase.title}: worker pool children, VmRSS after warm-up -> end (MB)"
+        )
+        for c in r.memory:
+            growth = c.growth_mb
+            print(
+                f"  {c.worker} pid {c.pid:>7}: {_mb(c.warm_kb):>6} -> {_mb(c.end_kb):>6}"
+                + (f"  ({growth:+.1f})" if growth is not None else "")
+            )
+        other = {
+            k: v
+            for k, v in r.deliver_outcomes.items()
+            if k not in ("synced", "deferred", "rate limited")
+        }
+        if other:
+            print(f"  other deliver outcomes: {dict(other)}")
+        for status, message in r.errors:
+            print(f"  {status}: {message[:200]}")
+        if args.timeline:
+            print(f"  accepted per 5 s: {' '.join(map(str, r.timeline))}")
+
+    portal = results[0]
+    ratio = portal.accepted / portal.ceiling if portal.ceiling else 0.0
+    growth = max(growths[0], default=math.inf)
+    done = portal.statuses["synced"] == args.results and not portal.timed_out
+    checks = [
+        (f"all {args.results} synced", done),
+        (f"accepted / ceiling {ratio:.3f} >= {GOAL_RATIO}", ratio >= GOAL_RATIO),
+        (f"429 answers {portal.rate_limited} == 0", portal.rate_limited == 0),
+        (f"duplicates {portal.duplicates} == 0", portal.duplicates == 0),
+        (
+            f"child RSS growth max {growth:.1f} MB < {GOAL_GROWTH_MB:.0f} MB",
+            growth < GOAL_GROWTH_MB,
+        ),
+    ]
+    print(f"\nGoal ({portal.phase.title}):")
+    for text, ok in checks:
+        print(f"  {'PASS' if ok else 'FAIL'}  {text}")
+    return all(ok for _text, ok in checks)
+
+
+# --- main -----------------------------------------------------------------------------
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument(
+        "--quick", action="store_true", help="10/s, 120/min, 240 results"
+    )
+    parser.add_argument("--results", type=int, default=None)
+    parser.add_argument("--skip-baseline", action="store_true")
+    parser.add_argument(
+        "--baseline-rate",
+        default=None,
+        help="Celery rate_limit per worker in the baseline (default: half of /s)",
+    )
+    parser.add_argument(
+        "--margin",
+        type=float,
+        default=None,
+        help="FEISHU_RATE_WINDOW_MARGIN for workers",
+    )
+    parser.add_argument("--warmup", type=float, default=0.2, help="share synced")
+    parser.add_argument("--timeout", type=float, default=None)
+    parser.add_argument("--timeline", action="store_true")
+    parser.add_argument("--keep-db", action="store_true")
+    parser.add_argument("--server", default="postgres://postgres@127.0.0.1:5432")
+    parser.add_argument("--redis", default="redis://127.0.0.1:6379/9")
+    args = parser.parse_args()
+    args.per_second, args.per_minute = (10, 120) if args.quick else (50, 1000)
+    if args.results is None:
+        args.results = 240 if args.quick else 3000
+    if args.baseline_rate is None:
+        args.baseline_rate = f"{args.per_second / WORKERS:g}/s"
+    if args.timeout is None:
+        args.timeout = (
+            3 * shortest_span_s(args.results, args.per_second, args.per_minute) + 120
+        )
+    args.database_url = f"{args.server}/{BENCH_DB}"
+    return args
+
+
+def create_database(server: str) -> None:
+    with psycopg.connect(f"{server}/postgres", autocommit=True) as conn:
+        conn.execute(
+            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
+                sql.Identifier(BENCH_DB)
+            )
+        )
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(BENCH_DB)))
+
+
+def drop_database(server: str) -> None:
+    with psycopg.connect(f"{server}/postgres", autocommit=True) as conn:
+        conn.execute(
+            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
+                sql.Identifier(BENCH_DB)
+            )
+        )
+
+
+def main() -> int:
+    args = parse_args()
+    signal.signal(signal.SIGINT, _interrupted)
+    signal.signal(signal.SIGTERM, _interrupted)
+    log_root = Path(tempfile.mkdtemp(prefix="bench-delivery-"))
+    os.environ.update(
+        {
+            "DJANGO_SETTINGS_MODULE": "bench.bench_settings",
+            "DATABASE_URL": args.database_url,
+            "REDIS_URL": args.redis,
+            "CELERY_BROKER_URL": args.redis,
+            "HIRING_PORTAL_VAR_DIR": str(log_root),
+            "FEISHU_APP_ID": APP_ID,
+            "FEISHU_APP_SECRET": APP_SECRET,
+            "DJANGO_LOG_LEVEL": "WARNING",
+            # As deployed: with DEBUG on, Django keeps the last 9,000 queries of
+            # each connection in memory, which shows up as growth in the workers.
+            "DJANGO_DEBUG": "false",
+            "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
+            "FEISHU_ALLOW_SANDBOX": "true",
+            "DJANGO_LOG_FORMAT": "text",  # the task lines this script counts
+        }
+    )
+    create_database(args.server)
+    ok = False
+    try:
+        import django
+
+        django.setup()
+        from django.core.management import call_command
+
+        call_command("migrate", verbosity=0)
+        bench = Bench(args, log_root)
+        half = args.baseline_rate
+        phases = [
+            Phase("portal", "shared limiter", args.per_second, args.per_minute),
+        ]
+        if not args.skip_baseline:
+            phases.append(
+                Phase(
+                    "baseline", f"Celery rate_limit {half}", HUGE, HUGE, rate_limit=half
+                )
+            )
+        print(
+            f"delivery_throughput: {args.results} results, sandbox {args.per_second}/s "
+            f"{args.per_minute}/min, {WORKERS} workers x {CONCURRENCY} + beat, "
+            f"redis {args.redis}, database {BENCH_DB}, logs {log_root}",
+            flush=True,
+        )
+        results = [bench.run(phase) for phase in phases]
+        ok = report(results, bench)
+    except KeyboardInterrupt:
+        print("\ninterrupted: stopping every process started", file=sys.stderr)
+    finally:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        PROCESSES.stop_all()
+        from django.db import connections
+
+        connections.close_all()
+        if not args.keep_db:
+            drop_database(args.server)
+        redis.Redis.from_url(args.redis).flushdb()
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
