@@ -1,11 +1,40 @@
 """The Celery app. Configuration comes from Django settings (``CELERY_*``)."""
 
+import logging
 import os
+from typing import Any
 
-from celery import Celery
+from celery import Celery, signals
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "hiring_portal.settings")
 
 app = Celery("hiring_portal")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+
+@signals.setup_logging.connect
+def _use_django_logging(**kwargs: Any) -> None:
+    """Worker and beat log through settings.LOGGING (JSON in production, secrets
+    redacted) instead of Celery's own handlers: connecting here stops Celery from
+    configuring logging itself."""
+    from logging.config import dictConfig
+
+    from django.conf import settings
+
+    dictConfig(settings.LOGGING)
+
+
+@signals.worker_init.connect
+def _refuse_sandbox_in_production(**kwargs: Any) -> None:
+    from django.core.exceptions import ImproperlyConfigured
+
+    from hiring_portal.feishu_target import refuse_sandbox_server
+
+    try:
+        refuse_sandbox_server()
+    except ImproperlyConfigured as error:
+        # Celery logs and swallows exceptions from signal handlers; the worker
+        # must not start, so leave with an error status instead.
+        logging.getLogger(__name__).critical("%s", error)
+        raise SystemExit(1) from error

@@ -51,10 +51,13 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "axes",
     "exams",
 ]
 
 MIDDLEWARE = [
+    # First: answers load balancers' probes before any redirect or host check.
+    "hiring_portal.healthz.HealthCheckMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -64,6 +67,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes asks: locks out a login after repeated failures.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "hiring_portal.urls"
@@ -186,7 +191,17 @@ CELERY_TASK_PUBLISH_RETRY_POLICY = {
 CELERY_BROKER_CONNECTION_TIMEOUT = 3
 
 # --- Feishu ---------------------------------------------------------------------
-FEISHU_BASE_URL = env.str("FEISHU_BASE_URL", default="http://127.0.0.1:8801")
+# The sandbox while developing; Feishu itself in production.
+FEISHU_BASE_URL = env.str(
+    "FEISHU_BASE_URL",
+    default="http://127.0.0.1:8801" if DEBUG else "https://open.feishu.cn",
+)
+# Production refuses a loopback or sandbox FEISHU_BASE_URL unless this is set.
+FEISHU_ALLOW_SANDBOX = env.bool("FEISHU_ALLOW_SANDBOX", default=False)
+if not DEBUG and not FEISHU_ALLOW_SANDBOX:
+    from hiring_portal.feishu_target import refuse_loopback
+
+    refuse_loopback(FEISHU_BASE_URL)
 FEISHU_APP_ID = env.str("FEISHU_APP_ID", default="cli_sandbox" if DEBUG else "")
 FEISHU_APP_SECRET = env.str(
     "FEISHU_APP_SECRET", default="sandbox-secret" if DEBUG else ""
@@ -248,6 +263,28 @@ CELERY_BEAT_SCHEDULE = {
 }
 
 # --- Auth, i18n, static ---------------------------------------------------------
+AUTHENTICATION_BACKENDS = [
+    # Refuses a login that is locked out before any password is checked.
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+# Password guessing: after AXES_FAILURE_LIMIT failed logins a username is locked,
+# and so is the client address, for AXES_COOLOFF_HOURS (python manage.py
+# axes_reset_username <name> unlocks one early). Attempts are kept in the database,
+# so every web server on every machine counts the same failures.
+AXES_ENABLED = env.bool("AXES_ENABLED", default=True)
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = env.float("AXES_COOLOFF_HOURS", 1.0)
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+# Behind N proxies that append to X-Forwarded-For, the client is N hops back.
+AXES_IPWARE_PROXY_COUNT = env.int("DJANGO_PROXY_COUNT", 0) or None
+AXES_IPWARE_META_PRECEDENCE_ORDER = (
+    ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"]
+    if AXES_IPWARE_PROXY_COUNT
+    else ["REMOTE_ADDR"]
+)
+
 AUTH_PASSWORD_VALIDATORS = [
     {
         "NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"
@@ -265,7 +302,9 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT = Path(
+    env.str("DJANGO_STATIC_ROOT", default=str(BASE_DIR / "staticfiles"))
+)
 MEDIA_URL = "media/"
 MEDIA_ROOT = Path(env.str("DJANGO_MEDIA_ROOT", default=str(VAR_DIR / "media")))
 STORAGES = {
@@ -279,13 +318,47 @@ STORAGES = {
     },
 }
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": env.str("DJANGO_LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "INFO"}},
-}
+# --- Production hardening -------------------------------------------------------
+# Behind a proxy that terminates TLS: DJANGO_SECURE_PROXY_SSL_HEADER=true trusts its
+# X-Forwarded-Proto (only when the proxy always sets it), and
+# DJANGO_SECURE_SSL_REDIRECT=false when the proxy already redirects http to https.
+if env.bool("DJANGO_SECURE_PROXY_SSL_HEADER", default=False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=not DEBUG)
+# Load balancers probe /healthz over plain http.
+SECURE_REDIRECT_EXEMPT = [r"^healthz/?$"]
+SECURE_HSTS_SECONDS = env.int("DJANGO_SECURE_HSTS_SECONDS", 0 if DEBUG else 31_536_000)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool(
+    "DJANGO_SECURE_HSTS_INCLUDE_SUBDOMAINS", default=not DEBUG
+)
+SECURE_HSTS_PRELOAD = env.bool("DJANGO_SECURE_HSTS_PRELOAD", default=False)
+SESSION_COOKIE_SECURE = env.bool("DJANGO_SECURE_COOKIES", default=not DEBUG)
+CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_AGE = env.int("DJANGO_SESSION_COOKIE_AGE", 8 * 3600)
+CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
+X_FRAME_OPTIONS = "DENY"
+# Preloading commits the whole domain to HTTPS for good: the owner of the domain
+# decides (DJANGO_SECURE_HSTS_PRELOAD=true), docs/deploy.md explains the warning.
+SILENCED_SYSTEM_CHECKS = [] if SECURE_HSTS_PRELOAD else ["security.W021"]
+# Request bodies: form fields are held in memory up to this; uploaded files above
+# FILE_UPLOAD_MAX_MEMORY_SIZE go to a temporary file. The report (PDF/JPG/PNG, 100 MB)
+# and import (CSV/XLSX, EXAMS_IMPORT_MAX_BYTES) checks bound each file; the proxy in
+# front bounds the whole request (docs/deploy.md).
+DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DJANGO_DATA_UPLOAD_MAX_MEMORY_SIZE", 2_621_440)
+FILE_UPLOAD_MAX_MEMORY_SIZE = env.int("DJANGO_FILE_UPLOAD_MAX_MEMORY_SIZE", 2_621_440)
+
+# --- Logging --------------------------------------------------------------------
+# One JSON object a line in production, plain text in development; tokens and the
+# app secret never reach a log line either way (hiring_portal/log.py).
+DJANGO_LOG_FORMAT = env.str("DJANGO_LOG_FORMAT", default="text" if DEBUG else "json")
+if DJANGO_LOG_FORMAT not in ("json", "text"):
+    raise ImproperlyConfigured("DJANGO_LOG_FORMAT must be json or text.")
+from hiring_portal.log import logging_config  # noqa: E402
+
+LOGGING = logging_config(
+    fmt=DJANGO_LOG_FORMAT, level=env.str("DJANGO_LOG_LEVEL", "INFO")
+)
 
 # --- The change list at scale ---------------------------------------------------
 # Above this many rows the admin shows "more than N" instead of counting them all.
