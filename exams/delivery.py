@@ -98,60 +98,70 @@ def _due_pending() -> Any:
 def dispatch_due(*, limit: int | None = None) -> int:
     """Hand due pending rows to workers, as many as there are permits for.
 
-    One pump runs at a time; a call that finds it running asks it to go round once
-    more instead. Returns how many rows were dispatched.
+    One pump runs at a time. A caller that finds it running flags "go round again"
+    and tries the lock once more, and the running pump looks at the flag after
+    releasing the lock, so no request to pump is lost between the two.
+    Returns how many rows were dispatched.
     """
+    dispatched = 0
+    while True:
+        # Short-lived: a pump killed with its worker must not stall delivery long.
+        if not cache.add(PUMP_LOCK, "1", timeout=PUMP_LOCK_SECONDS):
+            cache.set(PUMP_AGAIN, "1", timeout=PUMP_LOCK_SECONDS * 2)
+            if not cache.add(PUMP_LOCK, "1", timeout=PUMP_LOCK_SECONDS):
+                return dispatched
+        try:
+            cache.delete(PUMP_AGAIN)
+            dispatched += _pump(limit=None if limit is None else limit - dispatched)
+        finally:
+            cache.delete(PUMP_LOCK)
+        if not cache.get(PUMP_AGAIN) or (limit is not None and dispatched >= limit):
+            return dispatched
+
+
+def _pump(*, limit: int | None) -> int:
     from .tasks import deliver_exam_result_task, upload_exam_report_task
 
-    # Short-lived: a pump killed with its worker must not stall delivery for long.
-    if not cache.add(PUMP_LOCK, "1", timeout=PUMP_LOCK_SECONDS):
-        cache.set(PUMP_AGAIN, "1", timeout=PUMP_LOCK_SECONDS)
-        return 0
     dispatched = 0
-    try:
-        while True:
-            cache.delete(PUMP_AGAIN)
-            wait = breaker.paused_for(take_probe=False)
-            if wait is not None:
+    while True:
+        wait = breaker.paused_for(take_probe=False)
+        if wait is not None:
+            schedule_wakeup(wait)
+            return dispatched
+        free, wait = get_limiter().available("exams")
+        probing = breaker.half_open()
+        if probing:
+            # One row goes out as the probe; the rest wait for its answer.
+            free = min(free, 1)
+        if not free:
+            if _due_pending().exists():
                 schedule_wakeup(wait)
-                break
-            free, wait = get_limiter().available("exams")
-            if breaker.half_open():
-                # One row goes out as the probe; the rest wait for its answer.
-                free = min(free, 1)
-                limit = dispatched + 1
-            if not free:
-                if _due_pending().exists():
-                    schedule_wakeup(wait)
-                break
-            batch = min(free, settings.DELIVERY_DISPATCH_BATCH)
-            if limit is not None:
-                batch = min(batch, limit - dispatched)
-            rows = list(
-                _due_pending()
-                .order_by(F("next_attempt_at").asc(nulls_first=True), "id")
-                .values_list("pk", "report", "uuid")[:batch]
+            return dispatched
+        batch = min(free, settings.DELIVERY_DISPATCH_BATCH)
+        if limit is not None:
+            batch = min(batch, limit - dispatched)
+        if batch <= 0:
+            return dispatched
+        rows = list(
+            _due_pending()
+            .order_by(F("next_attempt_at").asc(nulls_first=True), "id")
+            .values_list("pk", "report", "uuid")[:batch]
+        )
+        if not rows:
+            return dispatched
+        ExamResult.objects.filter(pk__in=[r[0] for r in rows]).update(
+            dispatched_at=Now()
+        )
+        for pk, report, attachment_id in rows:
+            task = (
+                upload_exam_report_task
+                if report and not attachment_id
+                else deliver_exam_result_task
             )
-            if rows:
-                ExamResult.objects.filter(pk__in=[r[0] for r in rows]).update(
-                    dispatched_at=Now()
-                )
-            for pk, report, attachment_id in rows:
-                task = (
-                    upload_exam_report_task
-                    if report and not attachment_id
-                    else deliver_exam_result_task
-                )
-                task.delay(pk)
-            dispatched += len(rows)
-            more = len(rows) == batch and (limit is None or dispatched < limit)
-            if not more and not cache.get(PUMP_AGAIN):
-                break
-            if not rows:
-                break
-    finally:
-        cache.delete(PUMP_LOCK)
-    return dispatched
+            task.delay(pk)
+        dispatched += len(rows)
+        if probing or len(rows) < batch:
+            return dispatched
 
 
 def schedule_wakeup(seconds: float) -> None:
@@ -947,9 +957,7 @@ def _reclaim(result_id: int, token: uuid.UUID | None) -> int:
         if sent:
             SyncAttempt.objects.filter(
                 result_id=result_id, lease_token=token, outcome=Outcome.IN_FLIGHT
-            ).update(
-                outcome=Outcome.UNKNOWN, feishu_msg="no answer before the lease expired"
-            )
+            ).update(outcome=Outcome.UNKNOWN)
             done = _finish(
                 claim,
                 status=Status.UNKNOWN,

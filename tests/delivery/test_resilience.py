@@ -53,7 +53,7 @@ def test_a_worker_killed_mid_batch_loses_nothing_and_sends_nothing_twice(
     try:
         wait_until(
             lambda: ExamResult.objects.filter(status=Status.SYNCED).count() == 300,
-            timeout=60,
+            timeout=150,
             what="all 300 delivered",
         )
     except BaseException:
