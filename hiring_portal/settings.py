@@ -363,6 +363,8 @@ LOGGING = logging_config(
 # --- The change list at scale ---------------------------------------------------
 # Above this many rows the admin shows "more than N" instead of counting them all.
 EXAMS_CHANGELIST_COUNT_LIMIT = env.int("EXAMS_CHANGELIST_COUNT_LIMIT", 10_000)
+# The dashboard counts each status up to this many results, then shows "N+".
+EXAMS_DASHBOARD_COUNT_LIMIT = env.int("EXAMS_DASHBOARD_COUNT_LIMIT", 50_000)
 
 # --- Email, alerts, retention, dashboard ----------------------------------------
 # DJANGO_EMAIL_URL: e.g. smtp+tls://user:password@smtp.example.com:587; the console

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import template
+from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone
 
@@ -39,6 +40,9 @@ def exam_dashboard(context: template.Context) -> dict[str, Any]:
             "value": status,
             "label": label,
             "count": data["counts"].get(status, 0),
+            "more": data["counts"].get(status, 0)
+            > settings.EXAMS_DASHBOARD_COUNT_LIMIT,
+            "limit": settings.EXAMS_DASHBOARD_COUNT_LIMIT,
             "url": f"{changelist}?status__exact={status}",
         }
         for status, label in ExamResult.Status.choices
