@@ -115,9 +115,12 @@ def write_xlsx(
     score_index = COLUMNS.index("score")
     attempts_index = COLUMNS.index("attempts")
 
-    def text_cell(value: Any) -> WriteOnlyCell:
-        cell = WriteOnlyCell(sheet, value=_text(value))
+    def text_cell(value: Any) -> Any:
+        text = _text(value)
+        if not text.startswith("="):
+            return text  # openpyxl writes any other string as a text cell
         # A string starting with "=" would otherwise be written as a formula.
+        cell = WriteOnlyCell(sheet, value=text)
         cell.data_type = "s"
         return cell
 
