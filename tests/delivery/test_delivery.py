@@ -240,3 +240,53 @@ def test_a_score_is_sent_with_one_decimal_as_typed(
     wait_until(lambda: settled(result, Status.SYNCED), what="synced")
     body = SyncAttempt.objects.get(result=result).request_body
     assert '"score":70.0' in body
+
+
+def test_a_report_file_is_uploaded_first_then_sent_with_its_attachment_id(
+    start_worker, sandbox, exam_result_factory
+):
+    from django.core.files.base import ContentFile
+
+    start_worker()
+    result = exam_result_factory()
+    result = ExamResult.objects.get(pk=result.pk)
+    result.report.save(
+        "report.pdf", ContentFile(b"%PDF-1.4\n%test report\n"), save=False
+    )
+    from exams import history
+
+    history.save_recorded(result, actor=None, source=ExamResultChange.Source.ADMIN)
+    services.exam_results_send(
+        queryset=ExamResult.objects.filter(pk=result.pk), actor=None
+    )
+    row = wait_until(lambda: settled(result, Status.SYNCED), what="synced")
+    assert row.uuid
+    assert sandbox.stats()["attachments"] == 1
+    calls = list(
+        SyncAttempt.objects.filter(result=result)
+        .order_by("id")
+        .values_list("call", flat=True)
+    )
+    assert calls == ["upload_attachment", "create_exam"]
+    exam = sandbox.exams()["exams"][0]
+    assert exam["uuid"] == row.uuid
+
+
+def test_a_batch_is_delivered_once_each_by_worker_and_beat(
+    start_worker, sandbox, staff
+):
+    from tests.delivery.test_resilience import make_pending
+
+    start_worker()
+    ids = make_pending(30, staff)
+    services.exam_results_send(
+        queryset=ExamResult.objects.filter(pk__in=ids), actor=None
+    )
+    wait_until(
+        lambda: ExamResult.objects.filter(status=Status.SYNCED).count() == 30,
+        timeout=90,
+        what="30 delivered",
+    )
+    recorded = sandbox.exams()
+    assert recorded["total"] == 30
+    assert recorded["duplicates"] == []
