@@ -261,6 +261,7 @@ class Result:
     phase: Phase
     statuses: Counter[str] = field(default_factory=Counter)
     timed_out: bool = False
+    aborted: str = ""
     elapsed_s: float | None = None
     accepted: int = 0
     span_ms: int = 0
@@ -487,9 +488,15 @@ class Bench:
                 if now - t0 > args.timeout:
                     result.timed_out = True
                     break
-                for name, proc in workers:
-                    if proc.poll() is not None:
-                        raise RuntimeError(f"worker {name} exited: {proc.returncode}")
+                gone = [n for n, proc in workers if proc.poll() is not None]
+                if gone:
+                    # Not this script's doing: something else stopped it.
+                    result.aborted = (
+                        f"worker {', '.join(gone)} exited at {now - t0:.0f} s "
+                        f"(see {log_dir})"
+                    )
+                    print(f"  ABORTED: {result.aborted}", flush=True)
+                    break
             result.statuses = counts
             result.worker_cpu_s = cpu_seconds(worker_pids()) - cpu_start
             result.load = (load_start, os.getloadavg()[0])
@@ -595,6 +602,7 @@ def report(results: list[Result], bench: Bench) -> bool:
             f"{r.statuses['synced']}/{r.statuses['failed']}/{r.statuses['unknown']}/"
             f"{sum(r.statuses.values()) - r.statuses['synced'] - r.statuses['failed'] - r.statuses['unknown']}"
             + (" TIMEOUT" if r.timed_out else "")
+            + (" ABORTED" if r.aborted else "")
             for r in results
         ],
     )
@@ -700,6 +708,8 @@ def report(results: list[Result], bench: Bench) -> bool:
         }
         if other:
             print(f"  other deliver outcomes: {dict(other)}")
+        if r.aborted:
+            print(f"  ABORTED: {r.aborted}")
         for status, message in r.errors:
             print(f"  {status}: {message[:200]}")
         if args.timeline:
@@ -708,7 +718,11 @@ def report(results: list[Result], bench: Bench) -> bool:
     portal = results[0]
     ratio = portal.accepted / portal.ceiling if portal.ceiling else 0.0
     growth = max(growths[0], default=math.inf)
-    done = portal.statuses["synced"] == args.results and not portal.timed_out
+    done = (
+        portal.statuses["synced"] == args.results
+        and not portal.timed_out
+        and not portal.aborted
+    )
     checks = [
         (f"all {args.results} synced", done),
         (f"accepted / ceiling {ratio:.3f} >= {GOAL_RATIO}", ratio >= GOAL_RATIO),
