@@ -1,0 +1,117 @@
+"""The portal in Chromium: Debian's /usr/bin/chromium driven by Playwright against
+the live server, with the Feishu sandbox and a real Celery worker (with beat)
+started as processes by the delivery tests' fixtures.
+
+Playwright's sync API runs an event loop in the test's thread, which Django's
+async-safety check would refuse for ORM calls: DJANGO_ALLOW_ASYNC_UNSAFE allows
+them (the test thread is not serving requests; the live server's thread is).
+"""
+
+# The delivery tests' fixtures are imported by name, then requested as arguments.
+# ruff: noqa: F401, F811
+
+from __future__ import annotations
+
+import importlib
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.contrib.auth.models import Group, Permission
+
+from tests.delivery.conftest import sandbox, sandbox_server, start_worker, wait_until
+from tests.factories import FeishuIdentityFactory, UserFactory
+
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+CHROMIUM = "/usr/bin/chromium"
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+PASSWORD = "correct horse battery staple"
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    if shutil.which(CHROMIUM):
+        return
+    skip = pytest.mark.skip(reason=f"{CHROMIUM} is missing: apt-get install chromium")
+    for item in items:
+        if "tests/browser/" in str(item.fspath):
+            item.add_marker(skip)
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(
+    browser_type_launch_args: dict[str, Any],
+) -> dict[str, Any]:
+    return {
+        **browser_type_launch_args,
+        "executable_path": CHROMIUM,
+        "headless": True,
+        "args": [
+            "--no-sandbox",
+            "--disable-background-networking",
+            "--disable-gpu",
+            "--disable-component-update",
+            "--disable-sync",
+            "--no-first-run",
+        ],
+    }
+
+
+@pytest.fixture(scope="session")
+def browser_context_args(browser_context_args: dict[str, Any]) -> dict[str, Any]:
+    return {
+        **browser_context_args,
+        "locale": "en-US",
+        "viewport": {"width": 1360, "height": 900},
+    }
+
+
+@pytest.fixture
+def portal(start_worker, live_server) -> Any:
+    """The live server with a worker (and beat) delivering to the sandbox."""
+    start_worker()
+    return live_server
+
+
+@pytest.fixture
+def sender_login(transactional_db: None) -> Any:
+    """A staff member in the "sender" role, with a Feishu identity for the app."""
+    user = UserFactory(username="mei.lin", is_staff=True, password=PASSWORD)
+    user.groups.add(role("sender"))
+    FeishuIdentityFactory(user=user, open_id="ou_f476cb099ac9227c9bae09ce46112579")
+    return user
+
+
+def role(name: str) -> Group:
+    """The role's group. transactional_db empties the tables after each test,
+    groups made by the roles migration included, so they are made again here."""
+    roles = importlib.import_module("exams.migrations.0007_roles").ROLES
+    group, _created = Group.objects.get_or_create(name=name)
+    group.permissions.set(
+        Permission.objects.filter(
+            content_type__app_label="exams", codename__in=roles[name]
+        )
+    )
+    return group
+
+
+def log_in(page: Any, live_server: Any, username: str) -> None:
+    page.goto(f"{live_server.url}/admin/login/")
+    page.fill("#id_username", username)
+    page.fill("#id_password", PASSWORD)
+    page.click("input[type=submit]")
+    page.wait_for_url(f"{live_server.url}/admin/")
+
+
+def screenshot(page: Any, name: str) -> None:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+
+
+@pytest.fixture
+def admin_page(page: Any, portal: Any, sender_login: Any) -> Iterator[Any]:
+    log_in(page, portal, sender_login.username)
+    yield page
