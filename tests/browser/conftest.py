@@ -32,7 +32,31 @@ SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 PASSWORD = "correct horse battery staple"
 
 
+def _django_order(item: pytest.Item) -> int:
+    """pytest-django's order: database tests, then transactional ones, then the rest."""
+    names = getattr(item, "fixturenames", ())
+    marker = item.get_closest_marker("django_db")
+    if (
+        "transactional_db" in names
+        or "live_server" in names
+        or (
+            marker
+            and (
+                marker.kwargs.get("transaction") or marker.kwargs.get("reset_sequences")
+            )
+        )
+    ):
+        return 1
+    return 0 if marker or "db" in names else 2
+
+
+@pytest.hookimpl(trylast=True)
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    # pytest-django puts transactional tests after the others, whose data (the
+    # roles made by a migration) their flush would erase. pytest then groups tests
+    # by pytest-playwright's session-scoped browser_name parameter, which moves
+    # these browser tests back among the database tests: restore the order.
+    items.sort(key=_django_order)
     if shutil.which(CHROMIUM):
         return
     skip = pytest.mark.skip(reason=f"{CHROMIUM} is missing: apt-get install chromium")
