@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import math
 import random
 import time
 import uuid
@@ -136,6 +137,8 @@ def _pump(*, limit: int | None) -> int:
         if not free:
             if _due_pending().exists():
                 schedule_wakeup(wait)
+            else:
+                _wake_when_next_due(not_before=wait)
             return dispatched
         batch = min(free, settings.DELIVERY_DISPATCH_BATCH)
         if limit is not None:
@@ -148,6 +151,7 @@ def _pump(*, limit: int | None) -> int:
             .values_list("pk", "report", "uuid")[:batch]
         )
         if not rows:
+            _wake_when_next_due()
             return dispatched
         ExamResult.objects.filter(pk__in=[r[0] for r in rows]).update(
             dispatched_at=Now()
@@ -161,7 +165,23 @@ def _pump(*, limit: int | None) -> int:
             task.delay(pk)
         dispatched += len(rows)
         if probing or len(rows) < batch:
+            if not probing:
+                _wake_when_next_due()
             return dispatched
+
+
+def _wake_when_next_due(*, not_before: float = 0.0) -> None:
+    """Rows deferred to a later time (no permit then, a backoff, a 429's reset)
+    need the pump at that time, not at the next sweep."""
+    wait = (
+        ExamResult.objects.filter(status=Status.PENDING, next_attempt_at__gt=Now())
+        .annotate(wait=F("next_attempt_at") - Now())  # the database's clock
+        .order_by("next_attempt_at")
+        .values_list("wait", flat=True)
+        .first()
+    )
+    if wait is not None:
+        schedule_wakeup(max(wait.total_seconds(), not_before))
 
 
 def schedule_wakeup(seconds: float) -> None:
@@ -169,8 +189,12 @@ def schedule_wakeup(seconds: float) -> None:
     from .tasks import dispatch_due_task
 
     seconds = max(0.05, min(seconds, settings.DELIVERY_SWEEP_INTERVAL_SECONDS))
-    if cache.add(WAKEUP, "1", timeout=max(1, int(seconds))):
-        dispatch_due_task.apply_async(countdown=seconds)
+    # One message per tenth of a second, however many rows ask for it. One key for
+    # every wakeup lost them: a wakeup set for one time swallowed a request for a
+    # later one, and a pump woken before the key expired could not set the next.
+    slot = math.ceil((time.time() + seconds) * 10)
+    if cache.add(f"{WAKEUP}:{slot}", "1", timeout=int(seconds) + 2):
+        dispatch_due_task.apply_async(countdown=max(0.0, slot / 10 - time.time()))
 
 
 def request_dispatch(result_ids: list[int]) -> None:

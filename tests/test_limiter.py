@@ -13,7 +13,7 @@ from exams.limiter import FileLimiter, Limits, RedisLimiter
 
 pytestmark = pytest.mark.embedded
 
-LIMITS = Limits(per_second=5, per_minute=12, margin=0.05)
+LIMITS = Limits(per_second=5, per_minute=12, margin=0.05, minute_margin=0.05)
 
 
 def make_limiter(kind: str, path: str, app: str):

@@ -187,14 +187,40 @@ def start_worker(
             "--without-gossip",
             "--without-mingle",
         ]
-        if beat:
-            command += ["--beat", "--schedule", str(tmp_path / f"{name}-beat")]
         handle = log.open("wb")
         proc = subprocess.Popen(
             command, cwd=ROOT, env=environment, stdout=handle, stderr=subprocess.STDOUT
         )
         worker = Worker(proc, log)
         workers.append(worker)
+        if beat:
+            # Beat in a process of its own, as in production: killing a worker's
+            # pool children must not take the sweeper with them.
+            beat_log = tmp_path / f"{name}-beat.log"
+            beat_command = [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "hiring_portal",
+                "beat",
+                "--loglevel",
+                "INFO",
+                "--schedule",
+                str(tmp_path / f"{name}-beat"),
+            ]
+            workers.append(
+                Worker(
+                    subprocess.Popen(
+                        beat_command,
+                        cwd=ROOT,
+                        env=environment,
+                        stdout=beat_log.open("wb"),
+                        stderr=subprocess.STDOUT,
+                    ),
+                    beat_log,
+                )
+            )
         deadline = time.monotonic() + 30
         while "ready" not in log.read_text(errors="replace"):
             if proc.poll() is not None or time.monotonic() > deadline:
