@@ -261,6 +261,11 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": DELIVERY_SWEEP_INTERVAL_SECONDS,
         "options": {"expires": DELIVERY_SWEEP_INTERVAL_SECONDS},
     },
+    "expire-import-previews": {
+        "task": "exams.tasks.import_batches_expire_task",
+        "schedule": 3600.0,
+        "options": {"expires": 600},
+    },
 }
 
 # --- Auth, i18n, static ---------------------------------------------------------
@@ -364,6 +369,11 @@ LOGGING = logging_config(
 # --- The change list at scale ---------------------------------------------------
 # Above this many rows the admin shows "more than N" instead of counting them all.
 EXAMS_CHANGELIST_COUNT_LIMIT = env.int("EXAMS_CHANGELIST_COUNT_LIMIT", 10_000)
+# Spreadsheet imports: larger files are written by a worker, previews expire, and
+# uploads above the size are refused.
+EXAMS_IMPORT_BACKGROUND_ROWS = env.int("EXAMS_IMPORT_BACKGROUND_ROWS", 5000)
+EXAMS_IMPORT_PREVIEW_TTL_HOURS = env.int("EXAMS_IMPORT_PREVIEW_TTL_HOURS", 24)
+EXAMS_IMPORT_MAX_BYTES = env.int("EXAMS_IMPORT_MAX_BYTES", 50 * 1024 * 1024)
 # The dashboard counts each status up to this many results, then shows "N+".
 EXAMS_DASHBOARD_COUNT_LIMIT = env.int("EXAMS_DASHBOARD_COUNT_LIMIT", 50_000)
 
