@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.requirements-installed
 
-.PHONY: run test test-embedded lint setup demo clean bench
+.PHONY: run test test-embedded lint setup demo clean bench screenshots
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -41,6 +41,10 @@ test: setup
 ## test-embedded: the suite's embedded-default part (SQLite, serverless broker)
 test-embedded: setup
 	$(BIN)/pytest -m embedded
+
+## screenshots: refresh the README's pictures from the browser tests
+screenshots: setup
+	HIRING_PORTAL_SCREENSHOTS=$(CURDIR)/docs/screenshots $(BIN)/pytest -m browser tests/browser
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -20,6 +20,10 @@ from .models import ExamResult, FeishuIdentity, SyncAttempt
 
 Status = ExamResult.Status
 
+admin.site.site_header = _("hiring_portal")
+admin.site.site_title = _("hiring_portal")
+admin.site.index_title = _("Exam results to Feishu Hire")
+
 DELIVERY_FIELDS = (
     "status",
     "attempts",

@@ -124,6 +124,16 @@ def record_success() -> bool:
     return bool(closed)
 
 
+def record_answer() -> None:
+    """Feishu answered (even with an error): the dashboard shows it is reachable.
+    Written at most every few seconds."""
+    if not cache.add(f"hp:breaker-answer:{settings.FEISHU_APP_ID}", "1", timeout=5):
+        return
+    state = FeishuAppState.objects.filter(app_id=settings.FEISHU_APP_ID)
+    if not state.update(last_answer_at=Now()):
+        app_state()
+
+
 def record_server_failure(*, code: int | None, message: str) -> None:
     """A 1002001 / 5xx answer: a long enough run of them pauses delivery."""
     state = app_state()

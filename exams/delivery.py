@@ -475,6 +475,8 @@ def _failed(
     claim: Claim, attempt: SyncAttempt, started: float, error: FeishuError
 ) -> str:
     result = claim.result
+    if error.http_status is not None:
+        breaker.record_answer()
     common = {"last_error_code": error.code, "last_log_id": (error.log_id or "")[:128]}
     log_extra = {
         "result_id": result.pk,

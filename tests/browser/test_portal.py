@@ -2,7 +2,8 @@
 sandbox: enter and send, import, see failures and fix them, resolve an unknown
 outcome, read the audit trail, use the admin in Chinese, and look without sending.
 
-Screenshots of the main pages are written to docs/screenshots/ (README.md shows them).
+Screenshots of the main pages are written to var/screenshots/, or to docs/screenshots/
+(which README.md shows) with `make screenshots`.
 """
 
 from __future__ import annotations
