@@ -204,10 +204,14 @@ class ExamResultAdmin(
         form_url: str = "",
         obj: Any = None,
     ) -> HttpResponse:
-        context["show_send"] = self.has_send_permission(request) and (
-            obj is None or obj.is_editable
-        )
-        context["show_save_draft"] = obj is None or obj.is_editable
+        # Offer only what this person may do with this result: a viewer sees none.
+        may_save = (
+            self.has_add_permission(request)
+            if obj is None
+            else self.has_change_permission(request, obj)
+        ) and (obj is None or obj.is_editable)
+        context["show_send"] = may_save and self.has_send_permission(request)
+        context["show_save_draft"] = may_save
         return super().render_change_form(request, context, add, change, form_url, obj)
 
     def save_model(

@@ -20,7 +20,7 @@ from django.utils.translation import ngettext
 
 from . import delivery
 from .models import ExamResult
-from .tasks import reconcile_exam_results_task
+from .tasks import check_feishu_for_task
 
 Status = ExamResult.Status
 INLINE_CHECK_LIMIT = 100  # one tests/search call covers 100 applications
@@ -118,15 +118,13 @@ class DeliveryActionsMixin:
         total = queryset.count()
         ids = list(queryset.filter(status=Status.UNKNOWN).values_list("pk", flat=True))
         if len(ids) > INLINE_CHECK_LIMIT:
-            for start in range(0, len(ids), INLINE_CHECK_LIMIT):
-                reconcile_exam_results_task.delay(
-                    ids[start : start + INLINE_CHECK_LIMIT], force=True
-                )
+            check_feishu_for_task.delay(ids, request.user.pk)
             admin_self.message_user(
                 request,
                 _(
                     "Checking %(count)d results in Feishu in the background; their "
-                    "status changes here as the answers come in."
+                    "status changes here as the answers come in, and you get an "
+                    "email when the check is done."
                 )
                 % {"count": len(ids)},
                 messages.INFO,

@@ -276,3 +276,24 @@ def alerts_check(*, now: dt.datetime | None = None) -> dict[str, int]:
             }
     finally:
         cache.delete(LOCK)
+
+
+def check_finished(*, user: Any, checked: int, report: Any) -> int:
+    """Tell the staff member who asked for a background "Check Feishu" what it
+    found, with a link to what is still unknown."""
+    if user is None or not user.email:
+        return 0
+    subject = _("Check Feishu finished: %(n)d results checked") % {"n": checked}
+    body = _(
+        "The check you started has finished.\n\n"
+        "Found in Feishu (now delivered): %(adopted)d\n"
+        "Not in Feishu (sent again): %(resend)d\n"
+        "Still unknown: %(unknown)d\n\n"
+        "Results still unknown: %(url)s\n"
+    ) % {
+        "adopted": report.adopted,
+        "resend": report.resend,
+        "unknown": report.still_unknown + report.waiting,
+        "url": changelist_url(Status.UNKNOWN),
+    }
+    return _send(subject, body, [user.email])

@@ -842,6 +842,27 @@ def exam_results_reconcile(
     return report
 
 
+def exam_results_check_for(
+    *, result_ids: list[int], user_id: int | None
+) -> ReconcileReport:
+    """Staff's "Check Feishu" on many results, in the background: reconcile them
+    100 applications to a search, then tell the person who asked what was found."""
+    from django.contrib.auth import get_user_model
+
+    from . import alerts
+
+    user = get_user_model().objects.filter(pk=user_id).first() if user_id else None
+    total = ReconcileReport()
+    for start in range(0, len(result_ids), 100):
+        part = exam_results_reconcile(
+            result_ids=result_ids[start : start + 100], actor=user, force=True
+        )
+        for name, value in part.as_dict().items():
+            setattr(total, name, getattr(total, name) + value)
+    alerts.check_finished(user=user, checked=len(result_ids), report=total)
+    return total
+
+
 def _update_search_trust(
     state: FeishuAppState, probe: ExamResult | None, records: list[TestRecord]
 ) -> bool:

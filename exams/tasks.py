@@ -34,6 +34,13 @@ def reconcile_exam_results_task(result_ids: list[int], force: bool = False) -> d
 
 
 @shared_task(ignore_result=True)
+def check_feishu_for_task(result_ids: list[int], user_id: int | None) -> dict:
+    return delivery.exam_results_check_for(
+        result_ids=result_ids, user_id=user_id
+    ).as_dict()
+
+
+@shared_task(ignore_result=True)
 def dispatch_due_task() -> int:
     return delivery.dispatch_due()
 

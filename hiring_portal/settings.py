@@ -178,6 +178,7 @@ CELERY_TASK_ROUTES = {
     "exams.tasks.deliver_exam_result_task": {"queue": "feishu"},
     "exams.tasks.upload_exam_report_task": {"queue": "feishu"},
     "exams.tasks.reconcile_exam_results_task": {"queue": "feishu"},
+    "exams.tasks.check_feishu_for_task": {"queue": "feishu"},
     "exams.tasks.dispatch_due_task": {"queue": "feishu"},
     "exams.tasks.sweep_task": {"queue": "feishu"},
 }

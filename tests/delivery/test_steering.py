@@ -178,3 +178,40 @@ def test_sync_command_exits_non_zero_and_says_which_failed_and_why(
     out = capsys.readouterr().out
     assert "6891565253964800009" in out
     assert "application not exist" in out
+
+
+def test_a_background_check_emails_the_person_who_asked_what_it_found(
+    sandbox, transactional_db, sender, exam_result_factory, mailoutbox
+):
+    from exams import delivery
+
+    found = make_unknown(exam_result_factory)
+    missing = make_unknown(exam_result_factory)
+    sandbox.add_test(
+        application_id=found.application_id,
+        test_paper_name=found.exam_resource_name,
+        score=str(found.score),
+    )
+    report = delivery.exam_results_check_for(
+        result_ids=[found.pk, missing.pk], user_id=sender.pk
+    )
+    assert (report.adopted, report.still_unknown) == (1, 1)
+    assert [m.to for m in mailoutbox] == [[sender.email]]
+    body = mailoutbox[0].body
+    assert "Found in Feishu (now delivered): 1" in body
+    assert "Still unknown: 1" in body
+
+
+def test_a_viewer_is_offered_no_save_or_send_button(
+    transactional_db, client, exam_result_factory
+):
+    from tests.factories import UserFactory
+
+    viewer = UserFactory(is_staff=True, perms=["view_examresult"])
+    result = exam_result_factory()
+    client.force_login(viewer)
+    page = client.get(
+        reverse("admin:exams_examresult_change", args=[result.pk])
+    ).content.decode()
+    assert 'name="_send"' not in page
+    assert 'name="_save"' not in page
