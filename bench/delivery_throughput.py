@@ -82,6 +82,8 @@ import psycopg  # noqa: E402
 import redis  # noqa: E402
 from psycopg import sql  # noqa: E402
 
+from feishu.sandbox.process import spawn  # noqa: E402
+
 BENCH_DB = "hiring_portal_bench_delivery"
 APP_ID = "cli_bench"
 APP_SECRET = "bench-secret"  # noqa: S105 (the sandbox's, not a real one)
@@ -177,31 +179,16 @@ def cpu_seconds(pids: list[int]) -> float:
 
 class Sandbox:
     def __init__(self, per_second: int, per_minute: int, log_dir: Path) -> None:
-        self.proc = PROCESSES.start(
-            [
-                sys.executable,
-                "-m",
-                "feishu.sandbox",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                "0",
-                "--app-id",
-                APP_ID,
-                "--app-secret",
-                APP_SECRET,
-                "--rate-per-second",
-                str(per_second),
-                "--rate-per-minute",
-                str(per_minute),
-            ],
-            stdout=subprocess.PIPE,
+        self.proc, self.url = spawn(
+            "--rate-per-second",
+            str(per_second),
+            "--rate-per-minute",
+            str(per_minute),
+            app_id=APP_ID,
+            app_secret=APP_SECRET,
+            popen=PROCESSES.start,
             stderr=(log_dir / "sandbox.log").open("wb"),
-            text=True,
         )
-        assert self.proc.stdout is not None
-        line = self.proc.stdout.readline()
-        self.url = next(w for w in line.split() if w.startswith("http://"))
 
     def get(self, path: str) -> Any:
         with urllib.request.urlopen(f"{self.url}{path}", timeout=30) as answer:  # noqa: S310

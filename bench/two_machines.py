@@ -34,6 +34,11 @@ from typing import Any
 import requests
 
 ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from feishu.sandbox.process import spawn  # noqa: E402
+
 APP_ID = "cli_two_machines"
 APP_SECRET = "two-machines-secret"  # noqa: S105 - the sandbox's, for this run
 DATABASE = "hiring_portal_two_machines"
@@ -48,29 +53,11 @@ def psql(server: str, sql: str) -> None:
 
 
 def start_sandbox(workdir: Path) -> tuple[subprocess.Popen[str], str]:
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "feishu.sandbox",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            "0",
-            "--app-id",
-            APP_ID,
-            "--app-secret",
-            APP_SECRET,
-        ],
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
+    return spawn(
+        app_id=APP_ID,
+        app_secret=APP_SECRET,
         stderr=(workdir / "sandbox.log").open("w"),
-        text=True,
     )
-    assert proc.stdout is not None
-    line = proc.stdout.readline()
-    url = next(w for w in line.split() if w.startswith("http://"))
-    return proc, url
 
 
 def machine_env(name: str, home: Path, common: dict[str, str]) -> dict[str, str]:

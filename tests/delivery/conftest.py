@@ -22,6 +22,7 @@ import pytest
 from django.conf import settings
 from django.db import connection
 
+from feishu.sandbox.process import spawn
 from tests.feishu.feishu_helpers import Sandbox
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -62,27 +63,8 @@ def _database_url() -> str:
 
 @pytest.fixture(scope="session")
 def sandbox_server() -> Iterator[Sandbox]:
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "feishu.sandbox",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            "0",
-            "--app-id",
-            APP_ID,
-            "--app-secret",
-            APP_SECRET,
-        ],
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    line = proc.stdout.readline()
-    url = next(w for w in line.split() if w.startswith("http://"))
-    yield Sandbox(url, proc, line)
+    proc, url = spawn(app_id=APP_ID, app_secret=APP_SECRET)
+    yield Sandbox(url, proc, proc.startup_line)
     proc.terminate()
     proc.wait(timeout=10)
 

@@ -6,12 +6,13 @@ from __future__ import annotations
 import os
 import socket
 import subprocess
-import sys
 import threading
 from pathlib import Path
 from typing import Any
 
 import requests
+
+from feishu.sandbox.process import spawn
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 APP_ID = "cli_sandbox"
@@ -64,34 +65,8 @@ class Sandbox:
 
 
 def start_sandbox(*extra: str) -> Sandbox:
-    env = {**os.environ, "PYTHONPATH": str(REPO_ROOT)}
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "feishu.sandbox",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            "0",
-            "--app-id",
-            APP_ID,
-            "--app-secret",
-            APP_SECRET,
-            *extra,
-        ],
-        cwd=REPO_ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    assert proc.stdout is not None
-    line = proc.stdout.readline()
-    urls = [w for w in line.split() if w.startswith("http://")]
-    if not urls:
-        proc.kill()
-        raise RuntimeError(f"sandbox did not start: {line!r}")
-    return Sandbox(urls[0], proc, line)
+    proc, url = spawn(*extra, app_id=APP_ID, app_secret=APP_SECRET)
+    return Sandbox(url, proc, proc.startup_line)
 
 
 class CannedServer:
