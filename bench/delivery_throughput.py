@@ -111,7 +111,8 @@ class Processes:
         self.procs: list[subprocess.Popen[Any]] = []
 
     def start(self, command: list[str], **kwargs: Any) -> subprocess.Popen[Any]:
-        proc = subprocess.Popen(command, cwd=ROOT, start_new_session=True, **kwargs)
+        kwargs.setdefault("cwd", ROOT)
+        proc = subprocess.Popen(command, start_new_session=True, **kwargs)
         self.procs.append(proc)
         return proc
 
