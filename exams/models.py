@@ -569,9 +569,7 @@ class ScoreCorrection(models.Model):
     previous_score = ExactDecimalField(
         _("score before the correction"), max_digits=6, decimal_places=1
     )
-    new_score = ExactDecimalField(
-        _("corrected score"), max_digits=6, decimal_places=1
-    )
+    new_score = ExactDecimalField(_("corrected score"), max_digits=6, decimal_places=1)
     corrected_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,
@@ -639,9 +637,7 @@ class AuditEvent(models.Model):
         verbose_name = _("audit event")
         verbose_name_plural = _("audit events")
         ordering = ("-occurred_at", "-id")
-        permissions = (
-            ("review_audit", _("Can review and export the audit trail")),
-        )
+        permissions = (("review_audit", _("Can review and export the audit trail")),)
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} @ {self.occurred_at}"

@@ -28,7 +28,9 @@ def raw_insert(**fields):
     }
     defaults.update(fields)
     with transaction.atomic():
-        return ExamResult.objects.all()._bulk_create_unrecorded([ExamResult(**defaults)])[0]
+        return ExamResult.objects.all()._bulk_create_unrecorded(
+            [ExamResult(**defaults)]
+        )[0]
 
 
 def test_the_same_result_twice_is_refused_after_trimming_and_nfc():
