@@ -378,7 +378,7 @@ EXAMS_IMPORT_BACKGROUND_ROWS = env.int("EXAMS_IMPORT_BACKGROUND_ROWS", 5000)
 EXAMS_IMPORT_PREVIEW_TTL_HOURS = env.int("EXAMS_IMPORT_PREVIEW_TTL_HOURS", 24)
 EXAMS_IMPORT_MAX_BYTES = env.int("EXAMS_IMPORT_MAX_BYTES", 50 * 1024 * 1024)
 # The dashboard counts each status up to this many results, then shows "N+".
-EXAMS_DASHBOARD_COUNT_LIMIT = env.int("EXAMS_DASHBOARD_COUNT_LIMIT", 50_000)
+EXAMS_DASHBOARD_COUNT_LIMIT = env.int("EXAMS_DASHBOARD_COUNT_LIMIT", 10_000)
 
 # --- Email, alerts, retention, dashboard ----------------------------------------
 # DJANGO_EMAIL_URL: e.g. smtp+tls://user:password@smtp.example.com:587; the console
