@@ -65,7 +65,12 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     # by pytest-playwright's session-scoped browser_name parameter, which moves
     # these browser tests back among the database tests: restore the order.
     items.sort(key=_django_order)
-    if shutil.which(CHROMIUM):
+    # A newcomer without Chromium gets skips with the install command; CI (which
+    # installs it) fails instead of skipping.
+    if (
+        shutil.which(CHROMIUM)
+        or os.environ.get("HIRING_PORTAL_REQUIRE_SERVICES") == "1"
+    ):
         return
     skip = pytest.mark.skip(reason=f"{CHROMIUM} is missing: apt-get install chromium")
     for item in items:
