@@ -4,6 +4,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
+from exams.demo import demo_results_seed
 from exams.models import FeishuIdentity
 
 DEMO_USERNAME = "demo"
@@ -33,4 +34,7 @@ class Command(BaseCommand):
             app_id=settings.FEISHU_APP_ID,
             defaults={"open_id": DEMO_OPEN_ID, "email": user.email},
         )
+        added = demo_results_seed(user=user, operator_id=DEMO_OPEN_ID)
+        if added:
+            self.stdout.write(f"Added {added} demo results in every state.")
         self.stdout.write(f"Demo login: {DEMO_USERNAME} / {DEMO_PASSWORD}")

@@ -1,0 +1,118 @@
+"""Demo data for `make run`: a handful of results in each state, so the dashboard,
+the filters and the steering actions have something to show on a fresh machine."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from . import history
+from .models import ExamResult, ExamResultChange, SyncAttempt
+
+Status = ExamResult.Status
+PAPERS = (
+    "后端工程师笔试（A卷）",
+    "前端工程师笔试",
+    "产品经理逻辑测评",
+    "Java Backend Written Test",
+)
+
+
+def _result(n: int, user: Any, operator_id: str, **fields: Any) -> ExamResult:
+    return ExamResult(
+        application_id=str(6891565253964800100 + n),
+        exam_resource_name=PAPERS[n % len(PAPERS)],
+        score=Decimal(str(60 + (n * 7) % 40)) + Decimal("0.5") * (n % 2),
+        operator_id=operator_id,
+        operator_app_id=settings.FEISHU_APP_ID,
+        entered_by=user,
+        **fields,
+    )
+
+
+def demo_results_seed(*, user: Any, operator_id: str) -> int:
+    """Add demo results when there are none yet; returns how many were added."""
+    if ExamResult.objects.exists():
+        return 0
+    now = timezone.now()
+    rows = [
+        *(_result(n, user, operator_id) for n in range(3)),
+        *(
+            _result(
+                n,
+                user,
+                operator_id,
+                status=Status.SYNCED,
+                exam_id=str(7031822096580868000 + n),
+                operate_time=now - dt.timedelta(hours=n),
+                synced_at=now - dt.timedelta(hours=n),
+            )
+            for n in range(3, 6)
+        ),
+        *(
+            _result(
+                n,
+                user,
+                operator_id,
+                status=Status.FAILED,
+                attempts=1,
+                last_error_code=1002002,
+                last_error_message=(
+                    "Feishu refused the result as invalid (parameter error 1002002): "
+                    "“application not exist”. Check the application ID, exam name, "
+                    "score and operator, then send again."
+                ),
+            )
+            for n in range(6, 8)
+        ),
+        *(
+            _result(
+                n,
+                user,
+                operator_id,
+                status=Status.UNKNOWN,
+                attempts=1,
+                unknown_since=now - dt.timedelta(days=2),
+                last_error_code=1002001,
+                last_error_message=(
+                    "Outcome still unknown: look the result up in Feishu, then use "
+                    "“Check Feishu”, “Mark as delivered” or “Resend anyway”."
+                ),
+            )
+            for n in range(8, 10)
+        ),
+        # Queued: the worker delivers these to the sandbox as soon as it starts.
+        *(_result(n, user, operator_id, status=Status.PENDING) for n in range(10, 12)),
+    ]
+    with transaction.atomic():
+        history.bulk_create_recorded(
+            rows, actor=user, source=ExamResultChange.Source.COMMAND
+        )
+        SyncAttempt.objects.bulk_create(
+            [
+                SyncAttempt(
+                    result=row,
+                    http_status=400 if row.status == Status.FAILED else 500,
+                    feishu_code=row.last_error_code,
+                    feishu_msg=(
+                        "application not exist"
+                        if row.status == Status.FAILED
+                        else "system error"
+                    ),
+                    outcome=(
+                        SyncAttempt.Outcome.PERMANENT
+                        if row.status == Status.FAILED
+                        else SyncAttempt.Outcome.UNKNOWN
+                    ),
+                    request_body="(demo data)",
+                )
+                for row in rows
+                if row.status in (Status.FAILED, Status.UNKNOWN)
+            ]
+        )
+    return len(rows)
