@@ -38,3 +38,10 @@ def _refuse_sandbox_in_production(**kwargs: Any) -> None:
         # must not start, so leave with an error status instead.
         logging.getLogger(__name__).critical("%s", error)
         raise SystemExit(1) from error
+
+
+@signals.worker_ready.connect
+def _sweep_on_start(sender: Any = None, **kwargs: Any) -> None:
+    """A worker that (re)starts sweeps at once: results queued while no worker
+    ran, or claimed by one that died, go out now rather than at the next beat."""
+    app.send_task("exams.tasks.sweep_task")
