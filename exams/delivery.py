@@ -253,6 +253,21 @@ def _claim(result_id: int, lease_seconds: float) -> Claim | None:
     return Claim(ExamResult.objects.get(pk=result_id), token)
 
 
+def _permit_and_claim(result_id: int, *, api: str, lease_seconds: float) -> Claim | str:
+    """The breaker, then a permit for ``api``, then the claim: a Claim, or why not
+    now (the row deferred without spending an attempt)."""
+    wait = breaker.paused_for()
+    if wait is not None:
+        _defer(result_id, wait)
+        return "paused"
+    wait = get_limiter().acquire(api)
+    if wait:
+        _defer(result_id, wait)
+        return "deferred"
+    claim = _claim(result_id, lease_seconds)
+    return claim if claim is not None else "not due"
+
+
 def _finish(claim: Claim, **values: Any) -> bool:
     """Write an outcome if the row is still ours; False when the claim was lost."""
     result = claim.result
@@ -375,17 +390,11 @@ def exam_result_deliver(*, result_id: int) -> str:
         return "not pending"
     if result.report and not result.uuid:
         return exam_result_upload_report(result_id=result_id)
-    wait = breaker.paused_for()
-    if wait is not None:
-        _defer(result_id, wait)
-        return "paused"
-    wait = get_limiter().acquire("exams")
-    if wait:
-        _defer(result_id, wait)
-        return "deferred"
-    claim = _claim(result_id, settings.DELIVERY_LEASE_SECONDS)
-    if claim is None:
-        return "not due"
+    claim = _permit_and_claim(
+        result_id, api="exams", lease_seconds=settings.DELIVERY_LEASE_SECONDS
+    )
+    if isinstance(claim, str):
+        return claim
     result = claim.result
     if (
         result.user_id_type == UserIdType.OPEN_ID
@@ -576,17 +585,13 @@ def exam_result_upload_report(*, result_id: int) -> str:
     Uploading again is harmless (an unused attachment creates no exam record), so
     any failure simply returns the row to pending with a backoff.
     """
-    wait = breaker.paused_for()
-    if wait is not None:
-        _defer(result_id, wait)
-        return "paused"
-    wait = get_limiter().acquire("attachments")
-    if wait:
-        _defer(result_id, wait)
-        return "deferred"
-    claim = _claim(result_id, settings.DELIVERY_UPLOAD_LEASE_SECONDS)
-    if claim is None:
-        return "not due"
+    claim = _permit_and_claim(
+        result_id,
+        api="attachments",
+        lease_seconds=settings.DELIVERY_UPLOAD_LEASE_SECONDS,
+    )
+    if isinstance(claim, str):
+        return claim
     result = claim.result
     attempt = _record_attempt(
         claim,
