@@ -6,6 +6,7 @@ from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
@@ -131,9 +132,6 @@ class ExamResultAdmin(
     def has_send_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm("exams.send_examresult")
 
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return super().has_change_permission(request, obj)
-
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         if obj is not None and obj.status != Status.DRAFT:
             return False
@@ -242,28 +240,22 @@ class ExamResultAdmin(
         self, request: HttpRequest, obj: Any, post_url_continue: Any = None
     ) -> Any:
         if "_send" in request.POST:
-            self.message_user(
-                request,
-                _("The result was saved and queued for delivery to Feishu."),
-                messages.SUCCESS,
-            )
-            return HttpResponseRedirect(self._changelist_url(request))
+            return self._response_sent(request)
         return super().response_add(request, obj, post_url_continue)
 
     def response_change(self, request: HttpRequest, obj: Any) -> Any:
         if "_send" in request.POST:
-            self.message_user(
-                request,
-                _("The result was saved and queued for delivery to Feishu."),
-                messages.SUCCESS,
-            )
-            return HttpResponseRedirect(self._changelist_url(request))
+            return self._response_sent(request)
         return super().response_change(request, obj)
 
-    def _changelist_url(self, request: HttpRequest) -> str:
-        from django.urls import reverse
-
-        return reverse("admin:exams_examresult_changelist")
+    def _response_sent(self, request: HttpRequest) -> HttpResponseRedirect:
+        """After "Save and send": back to the list, where the status shows."""
+        self.message_user(
+            request,
+            _("The result was saved and queued for delivery to Feishu."),
+            messages.SUCCESS,
+        )
+        return HttpResponseRedirect(reverse("admin:exams_examresult_changelist"))
 
     def delete_model(self, request: HttpRequest, obj: ExamResult) -> None:
         services.exam_result_delete(result=obj, actor=request.user)

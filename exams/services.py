@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
@@ -148,31 +147,6 @@ def _mark_pending(result: ExamResult) -> None:
     result.next_attempt_at = None
     result.last_error_code = None
     result.last_error_message = ""
-
-
-def exam_result_create(
-    *,
-    actor: AbstractBaseUser,
-    application_id: str,
-    exam_resource_name: str,
-    score: Decimal,
-    uuid: str = "",
-    operator_id: str = "",
-    user_id_type: str = "",
-    send: bool = False,
-    source: str = Source.ADMIN,
-    **extra: Any,
-) -> ExamResult:
-    result = ExamResult(
-        application_id=application_id,
-        exam_resource_name=exam_resource_name,
-        score=score,
-        uuid=uuid,
-        operator_id=operator_id,
-        user_id_type=user_id_type or settings.FEISHU_USER_ID_TYPE,
-        **extra,
-    )
-    return exam_result_save(result=result, actor=actor, send=send, source=source)
 
 
 @dataclass
