@@ -14,5 +14,5 @@ from hiring_portal.settings import env
 _BENCH_RATE_LIMIT = env.str("BENCH_DELIVER_RATE_LIMIT", default="")
 if _BENCH_RATE_LIMIT:
     CELERY_TASK_ANNOTATIONS = {
-        "exams.tasks.deliver_exam_result_task": {"rate_limit": _BENCH_RATE_LIMIT}
+        "exams.tasks.exam_result_deliver_task": {"rate_limit": _BENCH_RATE_LIMIT}
     }

@@ -376,8 +376,8 @@ class Bench:
         redis.Redis.from_url(self.args.redis).flushdb()
 
     def load(self, n: int) -> None:
-        from exams import history
-        from exams.models import ExamResult, ExamResultChange
+        from exams.models import ExamResult, HistorySource
+        from exams.models.recording import bulk_create_recorded
 
         rows = [
             ExamResult(
@@ -390,9 +390,7 @@ class Bench:
             )
             for i in range(n)
         ]
-        history.bulk_create_recorded(
-            rows, actor=None, source=ExamResultChange.Source.IMPORT
-        )
+        bulk_create_recorded(rows, actor=None, source=HistorySource.IMPORT)
 
     def status_counts(self) -> Counter[str]:
         from django.db.models import Count
@@ -413,7 +411,7 @@ class Bench:
         from django.db import connection
         from django.db.models import Max
 
-        from exams import services
+        from exams.entry import services
         from exams.models import ExamResult
 
         args = self.args

@@ -116,8 +116,7 @@ def child(scenario: str, path: str, rows: int) -> dict[str, Any]:
     from django.contrib.auth import get_user_model
     from django.db import connection, transaction
 
-    from exams import exporting
-    from exams.importing import service
+    from exams.importing import exporting, service
     from exams.models import ExamResult, ExamResultChange, FeishuIdentity
 
     def reset() -> None:

@@ -164,8 +164,9 @@ def main() -> int:
     from django.core.management import call_command
     from django.db import connections
 
-    from exams import history, services
-    from exams.models import ExamResult, ExamResultChange
+    from exams.entry import services
+    from exams.models import ExamResult, HistorySource
+    from exams.models.recording import bulk_create_recorded
 
     call_command("migrate", verbosity=0)
     workers: list[subprocess.Popen[bytes]] = []
@@ -180,9 +181,7 @@ def main() -> int:
             )
             for i in range(args.results)
         ]
-        history.bulk_create_recorded(
-            results, actor=None, source=ExamResultChange.Source.COMMAND
-        )
+        bulk_create_recorded(results, actor=None, source=HistorySource.COMMAND)
         machines = {
             "machine-a": workdir / "machine-a",
             "machine-b": workdir / "machine-b",

@@ -6,8 +6,3 @@ class ExamsConfig(AppConfig):
     name = "exams"
     verbose_name = _("Exam results")
     default_auto_field = "django.db.models.BigAutoField"
-
-    def ready(self) -> None:
-        from . import delivery, services
-
-        services.on_results_pending(delivery.request_dispatch)

@@ -19,7 +19,7 @@ from django.db.models import Count, Min
 from django.db.models.functions import TruncHour
 from django.utils import timezone
 
-from .audit import missing_scopes
+from .audit.hints import missing_scopes
 from .models import ExamResult, FeishuAppState, SyncAttempt
 
 Status = ExamResult.Status

@@ -11,8 +11,8 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from . import history
-from .models import ExamResult, ExamResultChange, SyncAttempt
+from .models import ExamResult, HistorySource, SyncAttempt
+from .models.recording import bulk_create_recorded
 
 Status = ExamResult.Status
 PAPERS = (
@@ -90,9 +90,7 @@ def demo_results_seed(*, user: Any, operator_id: str) -> int:
         *(_result(n, user, operator_id, status=Status.PENDING) for n in range(10, 12)),
     ]
     with transaction.atomic():
-        history.bulk_create_recorded(
-            rows, actor=user, source=ExamResultChange.Source.COMMAND
-        )
+        bulk_create_recorded(rows, actor=user, source=HistorySource.COMMAND)
         SyncAttempt.objects.bulk_create(
             [
                 SyncAttempt(

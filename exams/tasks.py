@@ -1,4 +1,5 @@
-"""Celery tasks: thin. Each takes ids, calls one service, returns.
+"""Celery tasks: thin. Each takes ids, calls the service it is named after, and
+returns. Work is handed to them by name from one place, exams.delivery.enqueue.
 
 Delivery retries are not Celery's: transient failures are rescheduled through the
 row's ``next_attempt_at`` (see exams.delivery), never as long countdowns that the
@@ -7,16 +8,28 @@ Redis broker would redeliver after its visibility timeout.
 
 from __future__ import annotations
 
+from typing import Any
+
 from celery import shared_task
 from django.conf import settings
 
-from . import delivery
-from .importing import service as importing
+from .audit.alerts import alerts_check, exam_results_check_feishu
+from .delivery.pump import exam_results_dispatch_due
+from .delivery.reconcile import exam_results_reconcile
+from .delivery.sending import exam_result_deliver
+from .delivery.sweep import delivery_sweep
+from .delivery.upload import exam_result_upload_report
+from .importing.service import (
+    IMPORT_TIME_LIMIT,
+    import_batch_run,
+    import_batches_expire,
+    import_batches_sweep,
+)
 
 
 @shared_task(ignore_result=True)
-def deliver_exam_result_task(result_id: int) -> str:
-    return delivery.exam_result_deliver(result_id=result_id)
+def exam_result_deliver_task(result_id: int) -> str:
+    return exam_result_deliver(result_id=result_id)
 
 
 @shared_task(
@@ -24,50 +37,53 @@ def deliver_exam_result_task(result_id: int) -> str:
     soft_time_limit=settings.DELIVERY_UPLOAD_LEASE_SECONDS - 20,
     time_limit=settings.DELIVERY_UPLOAD_LEASE_SECONDS + 30,
 )
-def upload_exam_report_task(result_id: int) -> str:
-    return delivery.exam_result_upload_report(result_id=result_id)
+def exam_result_upload_report_task(result_id: int) -> str:
+    return exam_result_upload_report(result_id=result_id)
 
 
 @shared_task(ignore_result=True)
-def reconcile_exam_results_task(result_ids: list[int], force: bool = False) -> dict:
-    return delivery.exam_results_reconcile(result_ids=result_ids, force=force).as_dict()
+def exam_results_reconcile_task(result_ids: list[int]) -> dict[str, int]:
+    return exam_results_reconcile(result_ids=result_ids).as_dict()
 
 
 @shared_task(ignore_result=True)
-def check_feishu_for_task(result_ids: list[int], user_id: int | None) -> dict:
-    return delivery.exam_results_check_for(
-        result_ids=result_ids, user_id=user_id
-    ).as_dict()
+def exam_results_check_feishu_task(
+    result_ids: list[int], user_id: int | None
+) -> dict[str, int]:
+    return exam_results_check_feishu(result_ids=result_ids, user_id=user_id).as_dict()
 
 
 @shared_task(ignore_result=True)
-def dispatch_due_task() -> int:
-    return delivery.dispatch_due()
+def exam_results_dispatch_due_task() -> int:
+    return exam_results_dispatch_due()
 
 
 @shared_task(ignore_result=True)
-def sweep_task() -> dict:
-    return delivery.sweep()
+def delivery_sweep_task() -> dict[str, int]:
+    return delivery_sweep()
 
 
 # An import of tens of thousands of rows runs in one transaction, so it has its own,
-# longer time limit (see exams.importing.service.IMPORT_TIME_LIMIT).
+# longer time limit.
 @shared_task(
     ignore_result=True,
-    soft_time_limit=importing.IMPORT_TIME_LIMIT,
-    time_limit=importing.IMPORT_TIME_LIMIT + 60,
+    soft_time_limit=IMPORT_TIME_LIMIT,
+    time_limit=IMPORT_TIME_LIMIT + 60,
 )
 def import_batch_run_task(batch_id: int) -> None:
-    importing.import_batch_run(batch_id=batch_id)
+    import_batch_run(batch_id=batch_id)
 
 
 @shared_task(ignore_result=True)
 def import_batches_expire_task() -> int:
-    return importing.import_batches_expire()
+    return import_batches_expire()
 
 
 @shared_task(ignore_result=True)
-def alerts_check_task() -> dict:
-    from . import alerts
+def import_batches_sweep_task() -> dict[str, int]:
+    return import_batches_sweep()
 
-    return alerts.alerts_check()
+
+@shared_task(ignore_result=True)
+def alerts_check_task() -> dict[str, Any]:
+    return alerts_check()

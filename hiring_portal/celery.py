@@ -44,4 +44,4 @@ def _refuse_sandbox_in_production(**kwargs: Any) -> None:
 def _sweep_on_start(sender: Any = None, **kwargs: Any) -> None:
     """A worker that (re)starts sweeps at once: results queued while no worker
     ran, or claimed by one that died, go out now rather than at the next beat."""
-    app.send_task("exams.tasks.sweep_task")
+    app.send_task("exams.tasks.delivery_sweep_task")

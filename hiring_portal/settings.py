@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "axes",
+    "simple_history",
     "exams",
 ]
 
@@ -66,6 +67,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # The history of a result changed in a request names the staff member.
+    "simple_history.middleware.HistoryRequestMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Last, as django-axes asks: locks out a login after repeated failures.
     "axes.middleware.AxesMiddleware",
@@ -170,17 +173,19 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", 120)
 CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", 100)
-CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 # Feishu calls get their own queue, so imports and other work never delay them.
 CELERY_TASK_ROUTES = {
-    "exams.tasks.deliver_exam_result_task": {"queue": "feishu"},
-    "exams.tasks.upload_exam_report_task": {"queue": "feishu"},
-    "exams.tasks.reconcile_exam_results_task": {"queue": "feishu"},
-    "exams.tasks.check_feishu_for_task": {"queue": "feishu"},
-    "exams.tasks.dispatch_due_task": {"queue": "feishu"},
-    "exams.tasks.sweep_task": {"queue": "feishu"},
+    f"exams.tasks.{name}": {"queue": "feishu"}
+    for name in (
+        "exam_result_deliver_task",
+        "exam_result_upload_report_task",
+        "exam_results_reconcile_task",
+        "exam_results_check_feishu_task",
+        "exam_results_dispatch_due_task",
+        "delivery_sweep_task",
+    )
 }
 # A request must not hang on a broker that is down: the sweeper delivers later.
 CELERY_TASK_PUBLISH_RETRY_POLICY = {
@@ -262,7 +267,7 @@ BREAKER_PROBE_WAIT_SECONDS = env.float("BREAKER_PROBE_WAIT_SECONDS", 5.0)
 
 CELERY_BEAT_SCHEDULE = {
     "sweep-deliveries": {
-        "task": "exams.tasks.sweep_task",
+        "task": "exams.tasks.delivery_sweep_task",
         "schedule": DELIVERY_SWEEP_INTERVAL_SECONDS,
         "options": {"expires": DELIVERY_SWEEP_INTERVAL_SECONDS},
     },
@@ -270,6 +275,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "exams.tasks.import_batches_expire_task",
         "schedule": 3600.0,
         "options": {"expires": 600},
+    },
+    "sweep-imports": {
+        "task": "exams.tasks.import_batches_sweep_task",
+        "schedule": 60.0,
+        "options": {"expires": 60},
     },
 }
 
@@ -377,6 +387,9 @@ EXAMS_CHANGELIST_COUNT_LIMIT = env.int("EXAMS_CHANGELIST_COUNT_LIMIT", 10_000)
 EXAMS_IMPORT_BACKGROUND_ROWS = env.int("EXAMS_IMPORT_BACKGROUND_ROWS", 5000)
 EXAMS_IMPORT_PREVIEW_TTL_HOURS = env.int("EXAMS_IMPORT_PREVIEW_TTL_HOURS", 24)
 EXAMS_IMPORT_MAX_BYTES = env.int("EXAMS_IMPORT_MAX_BYTES", 50 * 1024 * 1024)
+# A confirmed import still waiting for a worker after this long is sent again (its
+# message was lost, e.g. the broker was down).
+EXAMS_IMPORT_REQUEUE_SECONDS = env.int("EXAMS_IMPORT_REQUEUE_SECONDS", 120)
 # The dashboard counts each status up to this many results, then shows "N+".
 EXAMS_DASHBOARD_COUNT_LIMIT = env.int("EXAMS_DASHBOARD_COUNT_LIMIT", 10_000)
 
@@ -410,3 +423,9 @@ CELERY_BEAT_SCHEDULE["check-alerts"] = {
 EXAMS_RETENTION_DAYS = env.int("EXAMS_RETENTION_DAYS", 365)
 # How long the admin dashboard's figures may be reused (at most 60 seconds).
 EXAMS_DASHBOARD_CACHE_SECONDS = env.int("EXAMS_DASHBOARD_CACHE_SECONDS", 60)
+
+# --- History (django-simple-history) ----------------------------------------------
+# Reverting a result from its history would bypass the services' state checks.
+SIMPLE_HISTORY_REVERT_DISABLED = True
+# Lists of changes are read newest first, per result or across all.
+SIMPLE_HISTORY_DATE_INDEX = "composite"

@@ -5,6 +5,6 @@ from django.views.generic import RedirectView
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="admin:index", permanent=False)),
     # Before the admin's own URLs: the reviewers' audit page lives under /admin/.
-    path("admin/exams/audit/", include("exams.urls_audit")),
+    path("admin/exams/audit/", include("exams.urls")),
     path("admin/", admin.site.urls),
 ]

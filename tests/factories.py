@@ -8,8 +8,8 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
 
-from exams import history
-from exams.models import ExamResult, ExamResultChange, FeishuIdentity
+from exams.models import ExamResult, FeishuIdentity, HistorySource
+from exams.models.recording import save_recorded
 
 
 class UserFactory(factory.django.DjangoModelFactory):
@@ -58,7 +58,5 @@ class ExamResultFactory(factory.django.DjangoModelFactory):
         cls, model_class: type[ExamResult], *args: Any, **kwargs: Any
     ) -> ExamResult:
         result = model_class(*args, **kwargs)
-        history.save_recorded(
-            result, actor=result.entered_by, source=ExamResultChange.Source.ADMIN
-        )
+        save_recorded(result, actor=result.entered_by, source=HistorySource.ADMIN)
         return result

@@ -4,10 +4,12 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
+from django.contrib.auth.models import Permission
 from django.urls import reverse
 
-from exams import history
-from exams.models import ExamResult, ExamResultChange
+from exams.audit.history import result_changes
+from exams.models import ExamResult, HistorySource
+from exams.models.recording import save_recorded
 
 pytestmark = [pytest.mark.django_db, pytest.mark.embedded]
 
@@ -40,7 +42,8 @@ def test_save_as_draft_stores_a_draft_with_the_staff_members_operator(client, st
     identity = staff.feishu_identities.get()
     assert result.operator_id == identity.open_id
     assert result.operator_app_id == identity.app_id
-    assert ExamResultChange.objects.get(result_id=result.pk).actor == staff
+    [created] = result_changes(result.pk)
+    assert created.actor == staff
 
 
 def test_save_and_send_leaves_the_result_pending(client, sender):
@@ -114,9 +117,10 @@ def test_a_draft_can_be_changed_and_the_change_is_recorded(
     assert response.status_code == 302
     result.refresh_from_db()
     assert result.score == Decimal("91.0")
-    change = ExamResultChange.objects.filter(result_id=result.pk).first()
+    change = result_changes(result.pk)[0]
     assert change.changes == {"score": ["88.5", "91.0"]}
     assert change.actor == staff
+    assert change.source == HistorySource.ADMIN
 
 
 @pytest.mark.parametrize("status", ["synced", "sending", "unknown"])
@@ -156,7 +160,7 @@ def test_operate_time_is_stored_in_utc_and_shown_in_the_portals_time_zone(
     result.status = "synced"
     result.exam_id = "7031822096580868396"
     result.operate_time = dt.datetime(2021, 11, 19, 4, 18, 36, tzinfo=dt.UTC)
-    history.save_recorded(result, actor=None, source=ExamResultChange.Source.ENGINE)
+    save_recorded(result, actor=None, source=HistorySource.ENGINE)
     client.force_login(superuser)
     page = client.get(LIST_URL).content.decode()
     # 04:18 UTC is 12:18 in Asia/Shanghai.
@@ -183,3 +187,28 @@ def test_the_change_list_filters_and_searches(client, superuser, exam_result_fac
     assert ids(exam="前端工程师笔试") == {"111"}
     page = client.get(LIST_URL).content.decode()
     assert "前端工程师笔试" in page  # the exam filter lists the names
+
+
+def test_the_history_button_shows_each_change_with_who_through_what_and_values(
+    client, staff, exam_result_factory
+):
+    # Given a draft entered, then changed through the form
+    result = exam_result_factory(application_id=FORM["application_id"])
+    staff.user_permissions.add(
+        Permission.objects.get(codename="view_historicalexamresult")
+    )
+    client.force_login(staff)
+    client.post(
+        change_url(result),
+        {**FORM, "operator_id": result.operator_id, "score": "91.0", "_save": "1"},
+    )
+    # When the HISTORY button is followed
+    page = client.get(
+        reverse("admin:exams_examresult_history", args=[result.pk])
+    ).content.decode()
+    # Then each change is listed with who made it, through what, and the values
+    assert "doesn’t have a change history" not in page
+    assert staff.username in page
+    assert "Admin form" in page
+    assert "<del>88.5</del> → <ins>91.0</ins>" in page
+    assert "Created" in page and "Changed" in page

@@ -8,8 +8,14 @@ from django.contrib.auth.models import Group
 from django.core import mail
 from django.utils import timezone
 
-from exams import alerts, history
-from exams.models import AlertSent, ExamResult, ExamResultChange, FeishuAppState
+from exams.audit import alerts
+from exams.models import (
+    AlertSent,
+    ExamResult,
+    FeishuAppState,
+    HistorySource,
+)
+from exams.models.recording import update_recorded
 from tests.factories import UserFactory
 
 pytestmark = [pytest.mark.django_db, pytest.mark.embedded]
@@ -41,10 +47,10 @@ def to_sender():
 
 
 def fail(result, message="Feishu refused the result as invalid"):
-    history.update_recorded(
+    update_recorded(
         ExamResult.objects.filter(pk=result.pk),
         actor=None,
-        source=ExamResultChange.Source.ENGINE,
+        source=HistorySource.ENGINE,
         status="failed",
         last_error_message=message,
     )

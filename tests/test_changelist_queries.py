@@ -15,7 +15,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from exams import changelist
+from exams.admin import changelist
 from exams.models import ExamResult
 
 pytestmark = [pytest.mark.django_db, pytest.mark.embedded]

@@ -14,9 +14,9 @@ import pytest
 from django.http import StreamingHttpResponse
 from django.urls import reverse
 
-from exams import exporting
-from exams.importing import reading, service
-from exams.models import ExamResult
+from exams.importing import columns, exporting, service
+from exams.models import ExamResult, HistorySource
+from exams.models.recording import bulk_create_recorded
 
 pytestmark = [pytest.mark.django_db, pytest.mark.embedded]
 
@@ -149,7 +149,7 @@ def test_an_export_imports_back_with_everything_unchanged(client, staff, results
 
 @pytest.mark.parametrize("text", [*TRICKY_NAMES, "", "'", "''", "=", "'-", "abc"])
 def test_the_importer_removes_exactly_the_quote_the_export_adds(text):
-    assert reading.unneutralise(reading.neutralise(text)) == text
+    assert columns.unneutralise(columns.neutralise(text)) == text
 
 
 def test_the_export_follows_the_current_filter(client, staff, results):
@@ -190,10 +190,7 @@ def test_export_selected_as_xlsx_from_the_action(client, staff, results):
 
 
 def test_a_large_export_streams_in_chunks(staff):
-    from exams import history
-    from exams.models import ExamResultChange
-
-    history.bulk_create_recorded(
+    bulk_create_recorded(
         [
             ExamResult(
                 application_id=str(7000000000000000000 + n),
@@ -205,7 +202,7 @@ def test_a_large_export_streams_in_chunks(staff):
             for n in range(3000)
         ],
         actor=staff,
-        source=ExamResultChange.Source.IMPORT,
+        source=HistorySource.IMPORT,
     )
 
     chunks = list(exporting.csv_chunks(ExamResult.objects.order_by("pk")))

@@ -14,8 +14,9 @@ import openpyxl
 import pytest
 from django.utils import timezone
 
+from exams.audit.history import changes_of, result_changes
 from exams.importing import reading, service
-from exams.models import ExamResult, ExamResultChange, ImportBatch
+from exams.models import ExamResult, HistoricalExamResult, ImportBatch
 from tests.factories import UserFactory
 
 pytestmark = [pytest.mark.django_db, pytest.mark.embedded]
@@ -72,9 +73,9 @@ def test_the_english_sample_creates_twenty_drafts_linked_to_the_import(staff):
     assert first.exam_resource_name == "后端工程师笔试（A卷）"
     assert first.score == Decimal("88.5")
     assert first.operator_id == OPERATOR
-    changes = ExamResultChange.objects.filter(source="import", kind="created")
-    assert changes.count() == 20
-    assert changes.filter(actor=staff).count() == 20
+    created = HistoricalExamResult.objects.filter(source="import", history_type="+")
+    assert created.count() == 20
+    assert created.filter(history_user=staff).count() == 20
 
 
 def test_the_chinese_sample_with_a_bom_is_read_by_its_chinese_headers(staff):
@@ -283,7 +284,7 @@ def test_an_xlsx_file_is_imported_with_formulas_kept_as_text(staff):
 def test_importing_the_same_file_twice_creates_nothing_new(staff):
     content = sample("exam_results.csv")
     import_now(content, staff)
-    history_before = ExamResultChange.objects.count()
+    history_before = HistoricalExamResult.objects.count()
 
     second = preview(content, staff)
     assert second.report["counts"]["unchanged"] == 20
@@ -293,7 +294,7 @@ def test_importing_the_same_file_twice_creates_nothing_new(staff):
     assert (second.created_count, second.updated_count) == (0, 0)
     assert second.unchanged_count == 20
     assert ExamResult.objects.count() == 20
-    assert ExamResultChange.objects.count() == history_before
+    assert HistoricalExamResult.objects.count() == history_before
 
 
 def test_the_same_exam_name_with_other_spacing_is_the_same_result(staff):
@@ -332,12 +333,9 @@ def test_a_changed_score_updates_a_result_staff_may_still_change(
     assert result.score == Decimal("61.5")
     assert result.status == status
     assert result.import_batch == batch
-    change = ExamResultChange.objects.filter(result_id=result.pk).first()
-    assert (change.source, change.actor, change.changes) == (
-        "import",
-        staff,
-        {"score": ["60.0", "61.5"]},
-    )
+    change = result_changes(result.pk)[0]
+    assert (change.source, change.actor) == ("import", staff)
+    assert change.changes["score"] == ["60.0", "61.5"]
 
 
 @pytest.mark.parametrize("status", ["sending", "unknown", "synced"])
@@ -475,12 +473,8 @@ def test_import_and_send_queues_the_imported_results(sender):
 
     assert batch.sent_count == 20
     assert set(ExamResult.objects.values_list("status", flat=True)) == {"pending"}
-    assert (
-        ExamResultChange.objects.filter(
-            kind="changed", source="import", changes__status=["draft", "pending"]
-        ).count()
-        == 20
-    )
+    sent = changes_of(HistoricalExamResult.objects.filter(source="import"))
+    assert sum(1 for c in sent if c.changes.get("status") == ["draft", "pending"]) == 20
 
 
 def test_the_upload_is_kept_until_confirmed_then_emptied(staff):

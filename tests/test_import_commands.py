@@ -14,7 +14,7 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from exams.models import ExamResult, ExamResultChange, ImportBatch
+from exams.models import ExamResult, HistoricalExamResult, ImportBatch
 
 pytestmark = [pytest.mark.django_db, pytest.mark.embedded]
 
@@ -49,7 +49,7 @@ def test_import_of_the_english_sample_exits_zero_and_records_the_import(staff):
         staff,
         20,
     )
-    assert ExamResultChange.objects.filter(source="command").count() == 20
+    assert HistoricalExamResult.objects.filter(source="command").count() == 20
     assert ExamResult.objects.filter(import_batch=batch).count() == 20
 
 

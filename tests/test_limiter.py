@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
-from exams.limiter import FileLimiter, Limits, RedisLimiter
+from exams.delivery.limiter import FileLimiter, Limits, RedisLimiter
 
 pytestmark = pytest.mark.embedded
 

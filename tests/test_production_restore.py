@@ -16,9 +16,10 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
-from exams import services
-from exams.feishu_client import get_client
-from exams.models import ExamResult, ExamResultChange, SyncAttempt
+from exams.audit.history import result_changes
+from exams.delivery.client import get_client
+from exams.entry import services
+from exams.models import ExamResult, HistorySource, SyncAttempt
 from tests.delivery.conftest import (  # noqa: F401 - fixtures used by name
     sandbox,
     sandbox_server,
@@ -63,8 +64,8 @@ def test_mark_restored_in_flight_moves_pending_and_sending_to_unknown_with_histo
         "failed",
     ]
     for row in (pending, sending):
-        change = ExamResultChange.objects.filter(result_id=row.pk).latest("id")
-        assert change.source == ExamResultChange.Source.COMMAND
+        change = result_changes(row.pk)[0]
+        assert change.source == HistorySource.COMMAND
         assert change.changes["status"][1] == "unknown"
         attempt = SyncAttempt.objects.get(result_id=row.pk)
         assert attempt.outcome == SyncAttempt.Outcome.UNKNOWN

@@ -7,14 +7,14 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
-from exams import history
 from exams.models import (
     AuditEvent,
     ExamResult,
-    ExamResultChange,
+    HistoricalExamResult,
     ScoreCorrection,
     SyncAttempt,
 )
+from exams.models.recording import delete_recorded
 
 pytestmark = [pytest.mark.django_db, pytest.mark.embedded]
 
@@ -24,7 +24,7 @@ def age(result, days):
     ExamResult.objects.filter(pk=result.pk)._update_unrecorded(
         created_at=when, updated_at=when
     )
-    ExamResultChange.objects.filter(result_id=result.pk).update(changed_at=when)
+    HistoricalExamResult.objects.filter(id=result.pk).update(history_date=when)
 
 
 @pytest.fixture
@@ -44,12 +44,12 @@ def old_and_new(exam_result_factory, sender):
     old_pending = exam_result_factory(status="pending")
     old_draft_deleted = exam_result_factory()
     deleted_pk = old_draft_deleted.pk
-    history.delete_recorded(old_draft_deleted, actor=sender, source="admin")
+    delete_recorded(old_draft_deleted, actor=sender, source="admin")
     new = exam_result_factory(status="synced", exam_id="7002")
     for result in (old_synced, old_failed, old_unknown, old_pending):
         age(result, 400)
-    ExamResultChange.objects.filter(result_id=deleted_pk).update(
-        changed_at=timezone.now() - dt.timedelta(days=400)
+    HistoricalExamResult.objects.filter(id=deleted_pk).update(
+        history_date=timezone.now() - dt.timedelta(days=400)
     )
     return {
         "removed": [old_synced, old_failed],
@@ -75,10 +75,10 @@ def test_the_purge_removes_old_settled_results_with_everything_hanging_off_them(
     removed = [r.pk for r in old_and_new["removed"]]
     assert not ExamResult.objects.filter(pk__in=removed).exists()
     assert not SyncAttempt.objects.filter(result_id__in=removed).exists()
-    assert not ExamResultChange.objects.filter(result_id__in=removed).exists()
+    assert not HistoricalExamResult.objects.filter(id__in=removed).exists()
     assert not ScoreCorrection.objects.exists()
-    assert not ExamResultChange.objects.filter(
-        result_id=old_and_new["deleted_draft_pk"]
+    assert not HistoricalExamResult.objects.filter(
+        id=old_and_new["deleted_draft_pk"]
     ).exists()
     kept = [r.pk for r in old_and_new["kept"]]
     assert ExamResult.objects.filter(pk__in=kept).count() == 3

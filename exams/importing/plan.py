@@ -16,7 +16,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
-from .. import validation
+from .. import rules
 from ..models import ExamResult, normalize_exam_name
 from . import reading
 
@@ -154,19 +154,19 @@ def check_rows(
         application_id = exam_name = ""
         score = Decimal(0)
         try:
-            application_id = validation.clean_application_id(
+            application_id = rules.clean_application_id(
                 reading.application_id_text(raw.get("application_id"))
             )
         except ValidationError as error:
             refuse("application_id", error)
         try:
-            exam_name = validation.clean_exam_resource_name(
+            exam_name = rules.clean_exam_resource_name(
                 reading.cell_text(raw.get("exam_resource_name"))
             )
         except ValidationError as error:
             refuse("exam_resource_name", error)
         try:
-            score = validation.parse_score(reading.cell_text(raw.get("score")))
+            score = rules.parse_score(reading.cell_text(raw.get("score")))
         except ValidationError as error:
             refuse("score", error)
         uuid = reading.cell_text(raw.get("uuid")).strip()

@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from exams import dashboard
-from exams.audit import CODE_HINTS, DEFAULT_SCOPE
+from exams.audit.hints import CODE_HINTS, DEFAULT_SCOPE
 from exams.models import ExamResult, SyncAttempt
 
 register = template.Library()

@@ -22,6 +22,7 @@ from typing import Any
 import pytest
 from django.contrib.auth.models import Group, Permission
 
+from exams.roles import ROLES
 from tests.delivery.conftest import sandbox, sandbox_server, start_worker, wait_until
 from tests.factories import FeishuIdentityFactory, UserFactory
 
@@ -125,11 +126,10 @@ def sender_login(transactional_db: None) -> Any:
 def role(name: str) -> Group:
     """The role's group. transactional_db empties the tables after each test,
     groups made by the roles migration included, so they are made again here."""
-    roles = importlib.import_module("exams.migrations.0007_roles").ROLES
     group, _created = Group.objects.get_or_create(name=name)
     group.permissions.set(
         Permission.objects.filter(
-            content_type__app_label="exams", codename__in=roles[name]
+            content_type__app_label="exams", codename__in=ROLES[name]
         )
     )
     return group

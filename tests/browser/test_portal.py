@@ -14,7 +14,8 @@ import pytest
 from django.core.cache import cache
 from django.utils import timezone
 
-from exams import dashboard, services
+from exams import dashboard
+from exams.entry import services
 from exams.models import ExamResult, SyncAttempt
 from tests.browser.conftest import (
     PASSWORD,

@@ -7,8 +7,9 @@ from decimal import Decimal
 import pytest
 from django.urls import reverse
 
-from exams import services
-from exams.models import ExamResult, ExamResultChange, SyncAttempt
+from exams.audit.history import result_changes
+from exams.entry import services
+from exams.models import ExamResult, HistorySource, SyncAttempt
 from tests.delivery.conftest import wait_until
 
 pytestmark = [pytest.mark.embedded]
@@ -76,7 +77,7 @@ def test_save_and_send_in_the_admin_ends_synced_with_exam_id_and_operate_time(
     assert b'"score":88.5' in attempt.request_body.encode()
     statuses = [
         c.changes["status"][1]
-        for c in ExamResultChange.objects.filter(result_id=result.pk).order_by("id")
+        for c in reversed(result_changes(result.pk))
         if "status" in c.changes
     ]
     assert statuses == ["pending", "sending", "synced"]
@@ -253,9 +254,9 @@ def test_a_report_file_is_uploaded_first_then_sent_with_its_attachment_id(
     result.report.save(
         "report.pdf", ContentFile(b"%PDF-1.4\n%test report\n"), save=False
     )
-    from exams import history
+    from exams.models.recording import save_recorded
 
-    history.save_recorded(result, actor=None, source=ExamResultChange.Source.ADMIN)
+    save_recorded(result, actor=None, source=HistorySource.ADMIN)
     services.exam_results_send(
         queryset=ExamResult.objects.filter(pk=result.pk), actor=None
     )

@@ -7,8 +7,10 @@ import signal
 
 import pytest
 
-from exams import delivery, history
-from exams.models import ExamResult, ExamResultChange
+from exams.delivery import locks
+from exams.delivery.sweep import SWEEP_LOCK, delivery_sweep
+from exams.models import ExamResult, HistorySource
+from exams.models.recording import bulk_create_recorded
 from tests.delivery.conftest import wait_until
 
 Status = ExamResult.Status
@@ -26,9 +28,7 @@ def make_pending(count: int, user) -> list[int]:
         )
         for n in range(count)
     ]
-    history.bulk_create_recorded(
-        rows, actor=user, source=ExamResultChange.Source.IMPORT
-    )
+    bulk_create_recorded(rows, actor=user, source=HistorySource.IMPORT)
     return [r.pk for r in rows]
 
 
@@ -36,7 +36,7 @@ def make_pending(count: int, user) -> list[int]:
 def test_a_worker_killed_mid_batch_loses_nothing_and_sends_nothing_twice(
     start_worker, sandbox, staff
 ):
-    from exams import services
+    from exams.entry import services
 
     first = start_worker("w1", concurrency=2)
     start_worker("w2", concurrency=2, beat=False)
@@ -78,12 +78,11 @@ def test_a_worker_killed_mid_batch_loses_nothing_and_sends_nothing_twice(
 
 @pytest.mark.embedded
 def test_a_sweep_started_while_another_runs_stands_aside(transactional_db, sandbox):
-    from django.core.cache import cache
-
     # What a sweep on another machine's beat holds while it runs.
-    assert cache.add(delivery.SWEEP_LOCK, "1", timeout=30)
+    token = locks.lock_acquire(SWEEP_LOCK, 30)
+    assert token is not None
     try:
-        assert delivery.sweep() == {"skipped": 1}
+        assert delivery_sweep() == {"skipped": 1}
     finally:
-        cache.delete(delivery.SWEEP_LOCK)
-    assert "skipped" not in delivery.sweep()
+        locks.lock_release(SWEEP_LOCK, token)
+    assert "skipped" not in delivery_sweep()

@@ -9,8 +9,10 @@ from django.core.management import CommandError, call_command
 from django.urls import reverse
 from django.utils import timezone
 
-from exams import history
-from exams.models import ExamResult, ExamResultChange, SyncAttempt
+from exams.audit.alerts import exam_results_check_feishu
+from exams.audit.history import result_changes
+from exams.models import ExamResult, HistorySource, SyncAttempt
+from exams.models.recording import save_recorded
 
 pytestmark = [pytest.mark.embedded]
 Status = ExamResult.Status
@@ -22,7 +24,7 @@ def make_unknown(exam_result_factory, **fields) -> ExamResult:
     result = exam_result_factory(**fields)
     result = ExamResult.objects.get(pk=result.pk)
     result.status = Status.UNKNOWN
-    history.save_recorded(result, actor=None, source=ExamResultChange.Source.ENGINE)
+    save_recorded(result, actor=None, source=HistorySource.ENGINE)
     SyncAttempt.objects.create(
         result=result,
         call="create_exam",
@@ -106,9 +108,10 @@ def test_resend_anyway_asks_first_and_carries_select_all_as_the_filter(
     statuses = dict(ExamResult.objects.values_list("pk", "status"))
     assert [statuses[r.pk] for r in unknown] == ["pending"] * 3
     assert statuses[synced.pk] == "synced"
-    change = ExamResultChange.objects.filter(result_id=unknown[0].pk).first()
+    change = result_changes(unknown[0].pk)[0]
     assert change.actor == sender
     assert change.changes["status"] == ["unknown", "pending"]
+    assert change.reason_display == "Resend anyway"
 
 
 def test_mark_as_delivered_records_the_exam_id_staff_found(
@@ -183,8 +186,6 @@ def test_sync_command_exits_non_zero_and_says_which_failed_and_why(
 def test_a_background_check_emails_the_person_who_asked_what_it_found(
     sandbox, transactional_db, sender, exam_result_factory, mailoutbox
 ):
-    from exams import delivery
-
     found = make_unknown(exam_result_factory)
     missing = make_unknown(exam_result_factory)
     sandbox.add_test(
@@ -192,7 +193,7 @@ def test_a_background_check_emails_the_person_who_asked_what_it_found(
         test_paper_name=found.exam_resource_name,
         score=str(found.score),
     )
-    report = delivery.exam_results_check_for(
+    report = exam_results_check_feishu(
         result_ids=[found.pk, missing.pk], user_id=sender.pk
     )
     assert (report.adopted, report.still_unknown) == (1, 1)

@@ -10,7 +10,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from exams import exporting
+from exams.importing import exporting
 from exams.models import ExamResult
 
 

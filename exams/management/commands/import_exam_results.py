@@ -15,7 +15,7 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from exams.importing import reading, service
-from exams.models import ExamResultChange, ImportBatch
+from exams.models import HistorySource, ImportBatch
 
 MAX_CHANGES_LISTED = 100
 
@@ -74,7 +74,7 @@ class Command(BaseCommand):
                 send=options["send"],
                 all_or_nothing=options["all_or_nothing"],
                 dry_run=options["dry_run"],
-                source=ExamResultChange.Source.COMMAND,
+                source=HistorySource.COMMAND,
                 progress=self._progress if len(content) > 100_000 else None,
             )
         except reading.ImportFileError as error:

@@ -6,7 +6,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
-from exams import restore
+from exams.delivery import restore
 
 
 class Command(BaseCommand):

@@ -9,7 +9,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from exams.retention import candidate_data_purge
+from exams.audit.retention import candidate_data_purge
 
 
 class Command(BaseCommand):

@@ -9,8 +9,8 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db.models import Q
 
-from exams import services
-from exams.models import ExamResult, ExamResultChange
+from exams.entry import services
+from exams.models import ExamResult, HistorySource
 
 Status = ExamResult.Status
 CHOICES = (Status.DRAFT, Status.PENDING, Status.FAILED, Status.UNKNOWN)
@@ -50,7 +50,7 @@ class Command(BaseCommand):
         report = services.exam_results_send(
             queryset=ExamResult.objects.filter(pk__in=ids),
             actor=None,
-            source=ExamResultChange.Source.COMMAND,
+            source=HistorySource.COMMAND,
             statuses=sendable,
         )
         self.stdout.write(f"Queued {len(report.queued)} of {len(ids)} results.")

@@ -1,0 +1,47 @@
+"""What the portal's admins share: read-only admins (one rule for every record no
+one may add, change or delete through the admin, superusers included) and the
+link to a result."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin
+from django.http import HttpRequest
+from django.urls import reverse
+from django.utils.html import format_html
+from django.utils.safestring import SafeString
+
+from .changelist import CappedCountPaginator
+
+
+class ReadOnlyPermissions:
+    """Seen, never added, changed or deleted through the admin."""
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+class ReadOnlyAdmin(ReadOnlyPermissions, admin.ModelAdmin):  # type: ignore[type-arg]
+    """A read-only list, seen with the model's view permission."""
+
+    actions = None
+    show_full_result_count = False
+    paginator = CappedCountPaginator
+    list_per_page = 50
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        opts = self.opts
+        return request.user.has_perm(f"{opts.app_label}.view_{opts.model_name}")
+
+
+def result_link(result_id: int, text: str) -> SafeString:
+    """A link to a result's page, which checks its own permission."""
+    url = reverse("admin:exams_examresult_change", args=[result_id])
+    return format_html('<a href="{}">{}</a>', url, text)

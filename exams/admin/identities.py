@@ -1,0 +1,108 @@
+"""Staff's Feishu identities: the list, and "Look up by email", which asks Feishu
+for the open_id it has for the portal's app instead of a pasted one."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.template.response import TemplateResponse
+from django.urls import path
+from django.utils.translation import gettext as _
+
+from ..entry.identities import feishu_identity_link_by_email
+from ..models import FeishuIdentity
+from .forms import IdentityLookupForm
+
+
+class IdentityLookupMixin:
+    """For FeishuIdentityAdmin: "Look up by email"."""
+
+    def has_lookup_permission(self, request: HttpRequest) -> bool:
+        return self.has_add_permission(  # type: ignore[attr-defined]
+            request
+        ) and self.has_change_permission(request)  # type: ignore[attr-defined]
+
+    def get_urls(self) -> list[Any]:
+        wrap = self.admin_site.admin_view  # type: ignore[attr-defined]
+        return [
+            path(
+                "lookup/",
+                wrap(self.lookup_view),
+                name="exams_feishuidentity_lookup",
+            ),
+            *super().get_urls(),  # type: ignore[misc]
+        ]
+
+    def changelist_view(self, request: HttpRequest, extra_context: Any = None) -> Any:
+        extra = {"show_lookup": self.has_lookup_permission(request)}
+        extra.update(extra_context or {})
+        return super().changelist_view(request, extra)  # type: ignore[misc]
+
+    def lookup_view(self, request: HttpRequest) -> HttpResponse:
+        if not self.has_lookup_permission(request):
+            raise PermissionDenied
+        initial = {"user": request.user.pk, "email": request.user.email}
+        form = IdentityLookupForm(request.POST or None, initial=initial)
+        found = None
+        if request.method == "POST" and form.is_valid():
+            try:
+                found = feishu_identity_link_by_email(
+                    user=form.cleaned_data["user"], email=form.cleaned_data["email"]
+                )
+            except ValidationError as error:
+                form.add_error("email", error)
+            else:
+                self.message_user(  # type: ignore[attr-defined]
+                    request,
+                    _(
+                        "%(user)s is %(open_id)s in the Feishu app %(app)s; saved as "
+                        "their identity for that app."
+                    )
+                    % {
+                        "user": found.user.get_username(),
+                        "open_id": found.open_id,
+                        "app": found.app_id,
+                    },
+                    messages.SUCCESS,
+                )
+        user = (
+            form.cleaned_data.get("user") if form.is_bound and form.is_valid() else None
+        )
+        user = user or request.user
+        rows = FeishuIdentity.objects.filter(user=user).order_by("app_id")
+        return TemplateResponse(
+            request,
+            "admin/exams/feishuidentity/lookup.html",
+            {
+                **self.admin_site.each_context(request),  # type: ignore[attr-defined]
+                "opts": self.opts,  # type: ignore[attr-defined]
+                "title": _("Look up a Feishu identity by email"),
+                "form": form,
+                "found": found,
+                "identities": rows,
+                "shown_user": user,
+                "portal_app_id": settings.FEISHU_APP_ID,
+            },
+        )
+
+
+@admin.register(FeishuIdentity)
+class FeishuIdentityAdmin(IdentityLookupMixin, admin.ModelAdmin):  # type: ignore[type-arg]
+    list_display = (
+        "user",
+        "app_id",
+        "open_id",
+        "union_id",
+        "feishu_user_id",
+        "email",
+        "updated_at",
+    )
+    list_filter = ("app_id",)
+    list_select_related = ("user",)
+    search_fields = ("user__username", "email", "open_id", "union_id", "feishu_user_id")
+    autocomplete_fields = ("user",)
+    ordering = ("user__username", "app_id")

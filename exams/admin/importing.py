@@ -1,0 +1,408 @@
+"""Import and export in the exam-result admin: the views and the actions.
+
+``ImportExportMixin`` goes in front of ``ExamResultAdmin``'s bases. The views parse
+the request, call exams.importing.service / exams.exporting and report back;
+the rules live in those modules.
+
+Flow: Import → upload (preview stored in an ImportBatch) → preview page → confirm
+(written now, or by a worker with a progress page for large files) → result page.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin, messages
+from django.contrib.admin.options import IncorrectLookupParameters
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.db.models import QuerySet
+from django.http import (
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseRedirect,
+    JsonResponse,
+)
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.html import format_html
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from ..importing import exporting, reading, service
+from ..models import ImportBatch
+from .base import ReadOnlyPermissions
+from .exports import export_response
+from .forms import ImportConfirmForm, ImportUploadForm
+
+BatchStatus = ImportBatch.Status
+ERRORS_PER_PAGE = 100
+CHANGES_PER_PAGE = 100
+RECENT_IMPORTS = 10
+KIND_LABELS = {
+    "new": gettext_lazy("new"),
+    "unchanged": gettext_lazy("unchanged"),
+    "changed": gettext_lazy("changed"),
+    "conflict": gettext_lazy("in conflict"),
+    "invalid": gettext_lazy("invalid"),
+    "duplicate": gettext_lazy("repeated (counted once)"),
+}
+
+
+def _summary(batch: ImportBatch) -> tuple[str, int]:
+    """What an ended import did, for a message, and the message's level."""
+    name = batch.file_name
+    if batch.status == BatchStatus.FAILED:
+        return (
+            _("The import of “%(file)s” failed and wrote nothing: %(error)s")
+            % {"file": name, "error": batch.error},
+            messages.ERROR,
+        )
+    if batch.status == BatchStatus.REFUSED:
+        return (
+            _(
+                "Nothing was imported from “%(file)s”: you chose all or nothing, and "
+                "%(invalid)d row(s) are invalid and %(conflict)d in conflict."
+            )
+            % {
+                "file": name,
+                "invalid": batch.invalid_count,
+                "conflict": batch.conflict_count,
+            },
+            messages.WARNING,
+        )
+    text = _(
+        "Imported “%(file)s”: %(created)d created, %(changed)d changed, "
+        "%(unchanged)d unchanged, %(invalid)d invalid, %(conflict)d in conflict."
+    ) % {
+        "file": name,
+        "created": batch.created_count,
+        "changed": batch.updated_count,
+        "unchanged": batch.unchanged_count,
+        "invalid": batch.invalid_count,
+        "conflict": batch.conflict_count,
+    }
+    if batch.options.get("send"):
+        text += " " + _("%(count)d queued for delivery to Feishu.") % {
+            "count": batch.sent_count
+        }
+    differences = len(batch.report.get("differences", []))
+    if differences:
+        text += " " + _(
+            "%(count)d row(s) were classified differently than in the preview "
+            "(the database changed in between): see the list."
+        ) % {"count": differences}
+    level = (
+        messages.WARNING
+        if batch.invalid_count or batch.conflict_count or differences
+        else messages.SUCCESS
+    )
+    return text, level
+
+
+@admin.register(ImportBatch)
+class ImportBatchAdmin(ReadOnlyPermissions, admin.ModelAdmin):  # type: ignore[type-arg]
+    """The record of every import: who, when, which file, what it did. Read-only:
+    imports are made from the exam results list, never edited afterwards."""
+
+    list_display = (
+        "file_name_link",
+        "created_by",
+        "created_at",
+        "source",
+        "status",
+        "total_rows",
+        "created_count",
+        "updated_count",
+        "unchanged_count",
+        "invalid_count",
+        "conflict_count",
+        "sent_count",
+    )
+    list_filter = ("status", "source")
+    list_select_related = ("created_by",)
+    search_fields = ("file_name", "created_by__username")
+    ordering = ("-created_at", "-id")
+    fields = (
+        "file_name",
+        "file_size",
+        "created_by",
+        "created_at",
+        "source",
+        "status",
+        "options",
+        "started_at",
+        "finished_at",
+        "total_rows",
+        "created_count",
+        "updated_count",
+        "unchanged_count",
+        "invalid_count",
+        "conflict_count",
+        "sent_count",
+        "error",
+    )
+    readonly_fields = fields
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[ImportBatch]:
+        return super().get_queryset(request).defer("content", "report")
+
+    @admin.display(description=gettext_lazy("file"), ordering="file_name")
+    def file_name_link(self, obj: ImportBatch) -> str:
+        return format_html(
+            '<a href="{}">{}</a>',
+            reverse("admin:exams_examresult_import_batch", args=[obj.pk]),
+            obj.file_name,
+        )
+
+
+class ResultSpreadsheetMixin:
+    """Import and Export buttons, their views, and "export selected" actions."""
+
+    change_list_template = "admin/exams/examresult/import_export_change_list.html"
+
+    # --- permissions ---------------------------------------------------------
+    def has_import_permission(self, request: HttpRequest) -> bool:
+        return self.has_add_permission(request) and self.has_change_permission(  # type: ignore[attr-defined]
+            request
+        )
+
+    def _batch_for(self, request: HttpRequest, batch_id: int) -> ImportBatch:
+        if not self.has_import_permission(request):
+            raise PermissionDenied
+        batch = get_object_or_404(ImportBatch.objects.defer("content"), pk=batch_id)
+        if batch.created_by_id != request.user.pk and not request.user.is_superuser:
+            raise Http404
+        return batch
+
+    # --- urls ------------------------------------------------------------------
+    def get_urls(self) -> list[Any]:
+        prefix = f"{self.opts.app_label}_{self.opts.model_name}"  # type: ignore[attr-defined]
+        wrap = self.admin_site.admin_view  # type: ignore[attr-defined]
+        return [
+            path("import/", wrap(self.import_view), name=f"{prefix}_import"),
+            path(
+                "import/<int:batch_id>/",
+                wrap(self.import_batch_view),
+                name=f"{prefix}_import_batch",
+            ),
+            path(
+                "import/<int:batch_id>/progress/",
+                wrap(self.import_progress_view),
+                name=f"{prefix}_import_progress",
+            ),
+            path("export/", wrap(self.export_view), name=f"{prefix}_export"),
+            *super().get_urls(),  # type: ignore[misc]
+        ]
+
+    def _context(self, request: HttpRequest, **extra: Any) -> dict[str, Any]:
+        return {
+            **self.admin_site.each_context(request),  # type: ignore[attr-defined]
+            "opts": self.opts,  # type: ignore[attr-defined]
+            "app_label": self.opts.app_label,  # type: ignore[attr-defined]
+            "changelist_url": reverse("admin:exams_examresult_changelist"),
+            "import_url": reverse("admin:exams_examresult_import"),
+            **extra,
+        }
+
+    # --- change list -------------------------------------------------------------
+    def changelist_view(
+        self, request: HttpRequest, extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
+        if request.method == "GET" and request.user.is_authenticated:
+            # Background imports that ended since staff last looked.
+            for batch in service.import_batches_to_notify(user=request.user):
+                text, level = _summary(batch)
+                self.message_user(request, text, level)  # type: ignore[attr-defined]
+        params = request.GET.copy()
+        export_url = reverse("admin:exams_examresult_export")
+        extra = {
+            "show_import": self.has_import_permission(request),
+            "export_urls": [],
+            **(extra_context or {}),
+        }
+        for fmt, label in (("csv", _("Export CSV")), ("xlsx", _("Export XLSX"))):
+            params["format"] = fmt
+            extra["export_urls"].append((f"{export_url}?{params.urlencode()}", label))
+        return super().changelist_view(request, extra)  # type: ignore[misc]
+
+    # --- import --------------------------------------------------------------------
+    def import_view(self, request: HttpRequest) -> HttpResponse:
+        if not self.has_import_permission(request):
+            raise PermissionDenied
+        form = ImportUploadForm(request.POST or None, request.FILES or None)
+        if request.method == "POST" and form.is_valid():
+            upload = form.cleaned_data["file"]
+            if upload.size > service.max_upload_bytes():
+                form.add_error(
+                    "file",
+                    _("The file is larger than %(max)s MB; split it.")
+                    % {"max": service.max_upload_bytes() // (1024 * 1024)},
+                )
+            else:
+                try:
+                    batch = service.import_batch_create(
+                        content=upload.read(), file_name=upload.name, actor=request.user
+                    )
+                except reading.ImportFileError as error:
+                    form.add_error("file", error)
+                else:
+                    return HttpResponseRedirect(
+                        reverse("admin:exams_examresult_import_batch", args=[batch.pk])
+                    )
+        recent = ImportBatch.objects.defer("content", "report").filter(
+            created_by=request.user
+        )[:RECENT_IMPORTS]
+        return TemplateResponse(
+            request,
+            "admin/exams/examresult/import.html",
+            self._context(
+                request,
+                title=_("Import exam results"),
+                form=form,
+                recent=recent,
+                background_rows=service.background_threshold(),
+            ),
+        )
+
+    def import_batch_view(self, request: HttpRequest, batch_id: int) -> HttpResponse:
+        batch = self._batch_for(request, batch_id)
+        if request.method == "POST":
+            return self._import_decide(request, batch)
+        if batch.status in (BatchStatus.QUEUED, BatchStatus.RUNNING):
+            return TemplateResponse(
+                request,
+                "admin/exams/examresult/import_progress.html",
+                self._context(
+                    request,
+                    title=_("Importing “%(file)s”") % {"file": batch.file_name},
+                    batch=batch,
+                    progress_url=reverse(
+                        "admin:exams_examresult_import_progress", args=[batch.pk]
+                    ),
+                ),
+            )
+        if batch.status in service.FINISHED:
+            service.import_batch_mark_notified(batch=batch)
+        report = batch.report or {}
+        headers = report.get("headers", {})
+
+        def page(key: str, param: str, per_page: int) -> Any:
+            return Paginator(report.get(key, []), per_page).get_page(
+                request.GET.get(param)
+            )
+
+        errors = page("errors", "errors_page", ERRORS_PER_PAGE)
+        for error in errors.object_list:
+            error.append(headers.get(error[1]) or error[1])
+        differences = page("differences", "differences_page", CHANGES_PER_PAGE)
+        for item in differences.object_list:
+            item[1:] = [KIND_LABELS.get(kind, kind) for kind in item[1:]]
+        rows = [
+            [row[0], KIND_LABELS.get(row[1], row[1]), *row[2:]]
+            for row in report.get("rows", [])
+        ]
+        previewed = batch.status == BatchStatus.PREVIEWED
+        return TemplateResponse(
+            request,
+            "admin/exams/examresult/import_preview.html",
+            self._context(
+                request,
+                title=(
+                    _("Preview of “%(file)s”")
+                    if previewed
+                    else _("Import of “%(file)s”")
+                )
+                % {"file": batch.file_name},
+                batch=batch,
+                report=report,
+                counts=report.get("counts", {}),
+                errors=errors,
+                changes=page("changes", "changes_page", CHANGES_PER_PAGE),
+                conflicts=page("conflicts", "conflicts_page", CHANGES_PER_PAGE),
+                differences=differences,
+                rows=rows,
+                written=report.get("written"),
+                previewed=previewed,
+                confirm_form=ImportConfirmForm() if previewed else None,
+                can_send=self.has_send_permission(request),  # type: ignore[attr-defined]
+                background=batch.total_rows > service.background_threshold(),
+            ),
+        )
+
+    def _import_decide(self, request: HttpRequest, batch: ImportBatch) -> HttpResponse:
+        batch_url = reverse("admin:exams_examresult_import_batch", args=[batch.pk])
+        if "_cancel" in request.POST:
+            service.import_batch_cancel(batch=batch, actor=request.user)
+            self.message_user(  # type: ignore[attr-defined]
+                request,
+                _("The import of “%(file)s” was cancelled; nothing was written.")
+                % {"file": batch.file_name},
+                messages.INFO,
+            )
+            return HttpResponseRedirect(reverse("admin:exams_examresult_import"))
+        form = ImportConfirmForm(request.POST)
+        form.is_valid()
+        send = bool(form.cleaned_data.get("send"))
+        if send and not self.has_send_permission(request):  # type: ignore[attr-defined]
+            raise PermissionDenied
+        try:
+            batch = service.import_batch_confirm(
+                batch=batch,
+                actor=request.user,
+                all_or_nothing=bool(form.cleaned_data.get("all_or_nothing")),
+                send=send,
+            )
+        except ValidationError as error:
+            for message in error.messages:
+                self.message_user(request, message, messages.ERROR)  # type: ignore[attr-defined]
+            return HttpResponseRedirect(batch_url)
+        if batch.status in service.FINISHED:
+            service.import_batch_mark_notified(batch=batch)
+            text, level = _summary(batch)
+            self.message_user(request, text, level)  # type: ignore[attr-defined]
+        else:
+            self.message_user(  # type: ignore[attr-defined]
+                request,
+                _(
+                    "“%(file)s” has %(rows)d rows: it is being imported in the "
+                    "background. You can leave this page; you will be told when it ends."
+                )
+                % {"file": batch.file_name, "rows": batch.total_rows},
+                messages.INFO,
+            )
+        return HttpResponseRedirect(batch_url)
+
+    def import_progress_view(self, request: HttpRequest, batch_id: int) -> JsonResponse:
+        batch = self._batch_for(request, batch_id)
+        finished = batch.status not in (BatchStatus.QUEUED, BatchStatus.RUNNING)
+        total = batch.total_rows or 0
+        done = min(batch.processed_rows, total) if total else 0
+        return JsonResponse(
+            {
+                "status": batch.status,
+                "status_display": str(batch.get_status_display()),
+                "phase": batch.phase,
+                "processed": done,
+                "total": total,
+                "finished": finished,
+                "message": _summary(batch)[0] if finished else "",
+            }
+        )
+
+    # --- export --------------------------------------------------------------------
+    def export_view(self, request: HttpRequest) -> HttpResponse:
+        if not self.has_view_or_change_permission(request):  # type: ignore[attr-defined]
+            raise PermissionDenied
+        params = request.GET.copy()
+        fmt = params.pop("format", ["csv"])[-1]
+        if fmt not in exporting.CONTENT_TYPES:
+            raise Http404
+        request.GET = params
+        try:
+            changelist = self.get_changelist_instance(request)  # type: ignore[attr-defined]
+        except IncorrectLookupParameters:
+            return HttpResponseRedirect(reverse("admin:exams_examresult_changelist"))
+        return export_response(changelist.queryset, fmt)

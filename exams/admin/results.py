@@ -1,0 +1,287 @@
+"""The exam-result admin: the list, the form with "Save as draft" and "Save and
+send", the result's page with its audit panel, and the HISTORY page. Writes go
+through exams.entry.services; actions are in ``actions``, import and export in
+``importing``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.urls import path, reverse
+from django.utils.html import format_html
+from django.utils.safestring import SafeString
+from django.utils.translation import gettext_lazy as _
+
+from ..delivery import breaker
+from ..entry import services
+from ..models import ExamResult, SyncAttempt
+from . import result_page
+from .actions import ACTIONS
+from .base import ReadOnlyPermissions
+from .changelist import CappedCountPaginator, ExamNameFilter, search_exam_results
+from .forms import ExamResultForm
+from .importing import ResultSpreadsheetMixin
+
+Status = ExamResult.Status
+
+DELIVERY_FIELDS = (
+    "status",
+    "attempts",
+    "next_attempt_at",
+    "exam_id",
+    "operate_time",
+    "synced_at",
+    "last_error_code",
+    "last_error_message",
+    "last_log_id",
+    "entered_by",
+    "created_at",
+    "updated_at",
+)
+ENTRY_FIELDS = (
+    "application_id",
+    "exam_resource_name",
+    "score",
+    "report",
+    "uuid",
+    "operator_id",
+    "user_id_type",
+)
+
+STATUS_COLOURS = {
+    Status.DRAFT: "#6b7280",
+    Status.PENDING: "#2563eb",
+    Status.SENDING: "#7c3aed",
+    Status.SYNCED: "#15803d",
+    Status.FAILED: "#b91c1c",
+    Status.UNKNOWN: "#b45309",
+}
+
+
+class SyncAttemptInline(ReadOnlyPermissions, admin.TabularInline):  # type: ignore[type-arg]
+    model = SyncAttempt
+    verbose_name_plural = _("Calls to Feishu")
+    extra = 0
+    max_num = 0
+    can_delete = False
+    show_change_link = False
+    ordering = ("-started_at", "-id")
+    fields = (
+        "started_at",
+        "call",
+        "duration_ms",
+        "http_status",
+        "feishu_code",
+        "feishu_msg",
+        "log_id",
+        "outcome",
+    )
+    readonly_fields = fields
+
+
+@admin.register(ExamResult)
+class ExamResultAdmin(ResultSpreadsheetMixin, admin.ModelAdmin):  # type: ignore[type-arg]
+    form = ExamResultForm
+    change_form_template = "admin/exams/examresult/audit_change_form.html"
+    list_display = (
+        "application_id",
+        "exam_resource_name",
+        "score",
+        "status_badge",
+        "exam_id",
+        "operate_time",
+        "entered_by",
+        "updated_at",
+    )
+    list_display_links = ("application_id", "exam_resource_name")
+    list_filter = ("status", ExamNameFilter, ("created_at", admin.DateFieldListFilter))
+    list_select_related = ("entered_by",)
+    search_fields = ("application_id", "exam_resource_name", "exam_id")
+    search_help_text = _(
+        "Digits search application IDs (by prefix) and Feishu exam IDs; "
+        "anything else searches exam names."
+    )
+    ordering = ("-created_at", "-id")
+    paginator = CappedCountPaginator
+    show_full_result_count = False
+    show_facets = admin.ShowFacets.NEVER
+    list_per_page = 50
+    inlines = (SyncAttemptInline,)
+    actions = ACTIONS
+
+    # --- permissions ---------------------------------------------------------
+    def has_send_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("exams.send_examresult")
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        if obj is not None and obj.status != Status.DRAFT:
+            return False
+        return super().has_delete_permission(request, obj)
+
+    # Actions a user may not run are refused with 403, not skipped with a notice.
+    def response_action(self, request: HttpRequest, queryset: QuerySet[Any]) -> Any:
+        names = request.POST.getlist("action")
+        try:
+            name = names[int(request.POST.get("index", 0))]
+        except (IndexError, ValueError):
+            name = ""
+        declared = {action.__name__ for action in ACTIONS}
+        if name in declared and name not in self.get_actions(request):
+            raise PermissionDenied
+        return super().response_action(request, queryset)
+
+    # --- urls ----------------------------------------------------------------
+    def get_urls(self) -> list[Any]:
+        wrap = self.admin_site.admin_view
+        return [
+            path(
+                "<int:object_id>/correction/",
+                wrap(
+                    lambda request, object_id: result_page.correction_view(
+                        self, request, object_id
+                    )
+                ),
+                name="exams_examresult_correction",
+            ),
+            *super().get_urls(),
+        ]
+
+    def history_view(
+        self, request: HttpRequest, object_id: str, extra_context: Any = None
+    ) -> HttpResponse:
+        return result_page.history_view(self, request, object_id)
+
+    # --- list ----------------------------------------------------------------
+    def changelist_view(
+        self, request: HttpRequest, extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
+        paused = breaker.pause_status()
+        if paused is not None and request.method == "GET":
+            self.message_user(
+                request,
+                _("Delivery to Feishu is paused: %(reason)s")
+                % {"reason": paused.pause_reason},
+                messages.ERROR,
+            )
+        return super().changelist_view(request, extra_context)
+
+    @admin.display(description=_("status"), ordering="status")
+    def status_badge(self, obj: ExamResult) -> SafeString:
+        return format_html(
+            '<span class="exam-status exam-status-{}" style="color:{};font-weight:600">'
+            "{}</span>",
+            obj.status,
+            STATUS_COLOURS.get(obj.status, "inherit"),
+            obj.get_status_display(),
+        )
+
+    def get_search_results(
+        self, request: HttpRequest, queryset: QuerySet[ExamResult], search_term: str
+    ) -> tuple[QuerySet[ExamResult], bool]:
+        return search_exam_results(queryset, search_term), False
+
+    # --- form ----------------------------------------------------------------
+    def get_form(self, request: HttpRequest, obj: Any = None, **kwargs: Any) -> Any:
+        form_class = super().get_form(request, obj, **kwargs)
+
+        class FormForUser(form_class):  # type: ignore[misc, valid-type]
+            def __init__(self, *args: Any, **kw: Any) -> None:
+                super().__init__(*args, user=request.user, **kw)
+
+        return FormForUser
+
+    def get_fieldsets(self, request: HttpRequest, obj: Any = None) -> Any:
+        entry: dict[str, Any] = {"fields": ENTRY_FIELDS}
+        if obj is not None and not obj.is_editable:
+            entry["description"] = _(
+                "This result is %(status)s and cannot be changed: Feishu offers no "
+                "way to update an exam result once it may have been recorded."
+            ) % {"status": obj.get_status_display()}
+        fieldsets: list[tuple[Any, dict[str, Any]]] = [(None, entry)]
+        if obj is not None:
+            fieldsets.append((_("Delivery to Feishu"), {"fields": DELIVERY_FIELDS}))
+        return fieldsets
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        if obj is not None and not obj.is_editable:
+            return ENTRY_FIELDS + DELIVERY_FIELDS
+        return DELIVERY_FIELDS
+
+    def render_change_form(
+        self,
+        request: HttpRequest,
+        context: dict[str, Any],
+        add: bool = False,
+        change: bool = False,
+        form_url: str = "",
+        obj: Any = None,
+    ) -> HttpResponse:
+        # Offer only what this person may do with this result: a viewer sees none.
+        may_save = (
+            self.has_add_permission(request)
+            if obj is None
+            else self.has_change_permission(request, obj)
+        ) and (obj is None or obj.is_editable)
+        context["show_send"] = may_save and self.has_send_permission(request)
+        context["show_save_draft"] = may_save
+        if obj is not None and obj.pk:
+            context.update(result_page.result_audit_context(request, obj))
+        return super().render_change_form(request, context, add, change, form_url, obj)
+
+    def save_model(
+        self, request: HttpRequest, obj: ExamResult, form: Any, change: bool
+    ) -> None:
+        send = "_send" in request.POST
+        if send and not self.has_send_permission(request):
+            raise PermissionDenied
+        services.exam_result_save(result=obj, actor=request.user, send=send)
+
+    def changeform_view(
+        self,
+        request: HttpRequest,
+        object_id: str | None = None,
+        form_url: str = "",
+        extra_context: dict[str, Any] | None = None,
+    ) -> HttpResponse:
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except ValidationError as error:
+            # The state changed between the form's checks and the save (a worker
+            # claimed the row): nothing was written; say why.
+            for message in error.messages:
+                self.message_user(request, message, messages.ERROR)
+            return HttpResponseRedirect(request.get_full_path())
+
+    def response_add(
+        self, request: HttpRequest, obj: Any, post_url_continue: Any = None
+    ) -> Any:
+        if "_send" in request.POST:
+            return self._response_sent(request)
+        return super().response_add(request, obj, post_url_continue)
+
+    def response_change(self, request: HttpRequest, obj: Any) -> Any:
+        if "_send" in request.POST:
+            return self._response_sent(request)
+        return super().response_change(request, obj)
+
+    def _response_sent(self, request: HttpRequest) -> HttpResponseRedirect:
+        """After "Save and send": back to the list, where the status shows."""
+        self.message_user(
+            request,
+            _("The result was saved and queued for delivery to Feishu."),
+            messages.SUCCESS,
+        )
+        return HttpResponseRedirect(reverse("admin:exams_examresult_changelist"))
+
+    def delete_model(self, request: HttpRequest, obj: ExamResult) -> None:
+        services.exam_result_delete(result=obj, actor=request.user)
+
+    def delete_queryset(
+        self, request: HttpRequest, queryset: QuerySet[ExamResult]
+    ) -> None:
+        for result in queryset.filter(status=Status.DRAFT):
+            services.exam_result_delete(result=result, actor=request.user)

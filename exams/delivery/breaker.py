@@ -1,0 +1,161 @@
+"""The circuit breaker: deployment-wide trouble pauses delivery instead of failing
+every row.
+
+Bad app credentials, a missing scope, a revoked app, or a run of 1002001 / 5xx
+answers open it: new sends stop, rows stay ``pending``, the admin says why and what
+to fix. When the pause ends, one delivery goes through as a probe (half-open); its
+success closes the breaker, another failure opens it again for longer.
+
+The state is a row of ``FeishuAppState``, shared by every worker, compared with the
+database's clock.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db.models import F, Q
+from django.db.models.functions import Now
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from ..models import FeishuAppState
+
+logger = logging.getLogger(__name__)
+
+
+def app_state() -> FeishuAppState:
+    state, _created = FeishuAppState.objects.get_or_create(
+        app_id=settings.FEISHU_APP_ID
+    )
+    return state
+
+
+def paused_for(*, take_probe: bool = True) -> float | None:
+    """Seconds until delivery may resume, or None when it may go ahead now.
+
+    After a pause ends (half-open), only the caller that takes the probe goes
+    ahead; ``take_probe=False`` asks without taking it (the pump, which then
+    dispatches a single row to be that probe).
+    """
+    state = FeishuAppState.objects.filter(app_id=settings.FEISHU_APP_ID).first()
+    if state is None or state.paused_since is None:
+        return None
+    now = timezone.now()
+    if state.paused_until and state.paused_until > now:
+        return (state.paused_until - now).total_seconds()
+    if not take_probe:
+        return None
+    probe_key = f"hp:breaker-probe:{settings.FEISHU_APP_ID}"
+    if cache.add(probe_key, "1", timeout=settings.DELIVERY_LEASE_SECONDS):
+        return None
+    return float(settings.BREAKER_PROBE_WAIT_SECONDS)
+
+
+def half_open() -> bool:
+    """The pause is over but no call has succeeded since: probing."""
+    return FeishuAppState.objects.filter(
+        app_id=settings.FEISHU_APP_ID,
+        paused_since__isnull=False,
+        paused_until__lte=timezone.now(),
+    ).exists()
+
+
+def trip(*, reason: str, code: int | None, cooldown: float | None = None) -> None:
+    """Pause delivery for everyone, saying why."""
+    state = app_state()
+    now = timezone.now()
+    if cooldown is None:
+        # Each failed probe doubles the pause, up to the cap.
+        previous = (
+            (state.paused_until - state.paused_since).total_seconds()
+            if state.paused_since and state.paused_until
+            else 0
+        )
+        cooldown = min(
+            max(settings.BREAKER_COOLDOWN_SECONDS, previous * 2),
+            settings.BREAKER_MAX_COOLDOWN_SECONDS,
+        )
+    FeishuAppState.objects.filter(pk=state.pk).update(
+        paused_until=now + dt.timedelta(seconds=cooldown),
+        pause_reason=reason,
+        pause_code=code,
+        paused_since=state.paused_since or now,
+        last_answer_at=Now(),
+    )
+    cache.delete(f"hp:breaker-probe:{settings.FEISHU_APP_ID}")
+    logger.warning(
+        "delivery paused",
+        extra={"feishu_code": code, "reason": reason, "cooldown_s": cooldown},
+    )
+
+
+def record_success() -> bool:
+    """A call succeeded: close the breaker and reset the failure run. True when
+    this success ended a pause or a run of failures (the caller then restarts
+    delivery).
+
+    On the hot path (breaker closed, no failures) this is one UPDATE that matches
+    nothing, plus the "Feishu answered" time written at most every few seconds.
+    """
+    base = FeishuAppState.objects.filter(app_id=settings.FEISHU_APP_ID)
+    closed = base.filter(
+        Q(paused_since__isnull=False) | Q(consecutive_failures__gt=0)
+    ).update(
+        paused_until=None,
+        paused_since=None,
+        pause_reason="",
+        pause_code=None,
+        consecutive_failures=0,
+        last_answer_at=Now(),
+        last_success_at=Now(),
+    )
+    answered_key = f"hp:breaker-answered:{settings.FEISHU_APP_ID}"
+    if not closed and cache.add(answered_key, "1", timeout=5):
+        now = timezone.now()
+        if not base.update(last_answer_at=now, last_success_at=now):
+            FeishuAppState.objects.get_or_create(
+                app_id=settings.FEISHU_APP_ID,
+                defaults={"last_answer_at": now, "last_success_at": now},
+            )
+    return bool(closed)
+
+
+def record_answer() -> None:
+    """Feishu answered (even with an error): the dashboard shows it is reachable.
+    Written at most every few seconds."""
+    if not cache.add(f"hp:breaker-answer:{settings.FEISHU_APP_ID}", "1", timeout=5):
+        return
+    state = FeishuAppState.objects.filter(app_id=settings.FEISHU_APP_ID)
+    if not state.update(last_answer_at=Now()):
+        app_state()
+
+
+def record_server_failure(*, code: int | None, message: str) -> None:
+    """A 1002001 / 5xx answer: a long enough run of them pauses delivery."""
+    state = app_state()
+    FeishuAppState.objects.filter(pk=state.pk).update(
+        consecutive_failures=F("consecutive_failures") + 1, last_answer_at=Now()
+    )
+    state.refresh_from_db(fields=["consecutive_failures"])
+    if state.consecutive_failures >= settings.BREAKER_FAILURE_THRESHOLD:
+        trip(
+            reason=_(
+                "Feishu answered %(count)d times in a row with a server error "
+                "(%(message)s); delivery resumes by itself once Feishu answers "
+                "normally again."
+            )
+            % {"count": state.consecutive_failures, "message": message},
+            code=code,
+        )
+
+
+def pause_status() -> FeishuAppState | None:
+    """The app's state while delivery is paused, for the admin; else None."""
+    state = FeishuAppState.objects.filter(
+        app_id=settings.FEISHU_APP_ID, paused_since__isnull=False
+    ).first()
+    return state

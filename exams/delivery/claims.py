@@ -1,0 +1,157 @@
+"""Claims: a worker's exclusive hold on one row while it calls Feishu.
+
+A claim is one conditional UPDATE (``pending`` → ``sending`` with a lease and a
+fresh fencing token, ``next_attempt_at <= now()`` on the database's clock). The
+attempt is recorded, and the lease renewed under the same token, just before the
+request leaves; if the claim was lost meanwhile, nothing is sent. The outcome is
+written only ``WHERE status='sending' AND lease_token=<ours>``, so a late answer
+after a reclaim cannot overwrite what reconciliation decided.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import transaction
+from django.db.models import F, Q
+from django.db.models.functions import Now
+
+from feishu import FeishuError
+
+from ..models import ExamResult, HistorySource, SyncAttempt
+from ..models.recording import record_snapshots
+from . import breaker
+from .limiter import get_limiter
+from .pump import pump_wake_in
+from .timing import seconds
+
+logger = logging.getLogger(__name__)
+Status = ExamResult.Status
+ENGINE = HistorySource.ENGINE
+
+
+@dataclass
+class Claim:
+    result: ExamResult
+    token: uuid.UUID | None  # None only for a claim left without one (see sweep)
+
+
+def claim_defer(result_id: int, wait_seconds: float) -> None:
+    """Not now (no permit, or delivery paused): due again later, no attempt spent."""
+    ExamResult.objects.filter(pk=result_id, status=Status.PENDING).update(
+        next_attempt_at=Now() + seconds(wait_seconds), dispatched_at=None
+    )
+    pump_wake_in(wait_seconds)
+
+
+def claim_take(result_id: int, lease_seconds: float) -> Claim | None:
+    """Claim a due pending row for this worker, or None when it is not ours to send
+    (another worker has it, it is not due, or it is no longer pending)."""
+    token = uuid.uuid4()
+    with transaction.atomic():
+        claimed = (
+            ExamResult.objects.filter(pk=result_id, status=Status.PENDING)
+            .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=Now()))
+            ._update_unrecorded(
+                status=Status.SENDING,
+                lease_token=token,
+                lease_expires_at=Now() + seconds(lease_seconds),
+                dispatched_at=None,
+                attempts=F("attempts") + 1,
+            )
+        )
+        if not claimed:
+            return None
+        result = ExamResult.objects.get(pk=result_id)
+        record_snapshots([result], actor=None, source=ENGINE)
+    return Claim(result, token)
+
+
+def claim_with_permit(result_id: int, *, api: str, lease_seconds: float) -> Claim | str:
+    """The breaker, then a permit for ``api``, then the claim: a Claim, or why not
+    now (the row deferred without spending an attempt)."""
+    wait = breaker.paused_for()
+    if wait is not None:
+        claim_defer(result_id, wait)
+        return "paused"
+    wait = get_limiter().acquire(api)
+    if wait:
+        claim_defer(result_id, wait)
+        return "deferred"
+    claim = claim_take(result_id, lease_seconds)
+    return claim if claim is not None else "not due"
+
+
+def claim_finish(claim: Claim, **values: Any) -> bool:
+    """Write an outcome if the row is still ours; False when the claim was lost."""
+    result = claim.result
+    with transaction.atomic():
+        updated = ExamResult.objects.filter(
+            pk=result.pk, status=Status.SENDING, lease_token=claim.token
+        )._update_unrecorded(lease_token=None, lease_expires_at=None, **values)
+        if not updated:
+            logger.warning(
+                "late answer ignored: the claim was lost",
+                extra={"result_id": result.pk},
+            )
+            return False
+        before = result.tracked_values()
+        for name, value in values.items():
+            if name in ExamResult.TRACKED_FIELDS:
+                setattr(result, name, value)
+        if result.tracked_values() != before:
+            record_snapshots([result], actor=None, source=ENGINE)
+    return True
+
+
+def attempt_record(
+    claim: Claim, call: str, body: bytes, lease_seconds: float
+) -> SyncAttempt | None:
+    """Record the attempt and renew the lease in one transaction, just before the
+    request leaves. None when the claim was lost meanwhile: then nothing is sent."""
+    with transaction.atomic():
+        renewed = ExamResult.objects.filter(
+            pk=claim.result.pk, status=Status.SENDING, lease_token=claim.token
+        ).update(lease_expires_at=Now() + seconds(lease_seconds))
+        if not renewed:
+            return None
+        return SyncAttempt.objects.create(
+            result_id=claim.result.pk,
+            call=call,
+            request_body=body.decode(),
+            lease_token=claim.token,
+        )
+
+
+def attempt_complete(
+    attempt: SyncAttempt,
+    started: float,
+    outcome: str,
+    *,
+    error: FeishuError | None = None,
+    http_status: int | None = None,
+    log_id: str = "",
+    response_body: str = "",
+    code: int | None = None,
+    msg: str = "",
+) -> None:
+    """Complete a recorded attempt with Feishu's answer (or the error)."""
+    if error is not None:
+        http_status = error.http_status
+        code = error.code
+        msg = error.msg
+        log_id = error.log_id or ""
+        response_body = error.response_body or ""
+    SyncAttempt.objects.filter(pk=attempt.pk).update(
+        duration_ms=int((time.monotonic() - started) * 1000),
+        http_status=http_status,
+        feishu_code=code,
+        feishu_msg=msg[:2000],
+        log_id=log_id[:128],
+        response_body=response_body,
+        outcome=outcome,
+    )

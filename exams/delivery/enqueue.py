@@ -1,0 +1,80 @@
+"""The one place that hands work to Celery.
+
+Tasks are sent by name, so nothing below ``exams.tasks`` imports it (the tasks
+import the services; the services and the engine only know these names). Routing
+(the ``feishu`` queue) comes from ``CELERY_TASK_ROUTES``, by the same names.
+
+Every function here may raise when the broker is unreachable; callers that run
+after a commit use ``after_commit`` or catch it, since the sweeper (and the
+import sweep) pick up whatever a lost message left behind.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+
+from celery import current_app
+from django.db import transaction
+
+logger = logging.getLogger(__name__)
+
+PREFIX = "exams.tasks."
+DELIVER = PREFIX + "exam_result_deliver_task"
+UPLOAD_REPORT = PREFIX + "exam_result_upload_report_task"
+RECONCILE = PREFIX + "exam_results_reconcile_task"
+CHECK_FEISHU = PREFIX + "exam_results_check_feishu_task"
+DISPATCH_DUE = PREFIX + "exam_results_dispatch_due_task"
+SWEEP = PREFIX + "delivery_sweep_task"
+IMPORT_RUN = PREFIX + "import_batch_run_task"
+IMPORTS_EXPIRE = PREFIX + "import_batches_expire_task"
+IMPORTS_SWEEP = PREFIX + "import_batches_sweep_task"
+ALERTS_CHECK = PREFIX + "alerts_check_task"
+
+
+def _send(name: str, *args: object, countdown: float | None = None) -> None:
+    current_app.send_task(name, args=list(args), countdown=countdown)
+
+
+def deliver(result_id: int) -> None:
+    _send(DELIVER, result_id)
+
+
+def upload_report(result_id: int) -> None:
+    _send(UPLOAD_REPORT, result_id)
+
+
+def reconcile(result_ids: Sequence[int]) -> None:
+    _send(RECONCILE, list(result_ids))
+
+
+def check_feishu(result_ids: Sequence[int], user_id: int | None) -> None:
+    _send(CHECK_FEISHU, list(result_ids), user_id)
+
+
+def dispatch_due(*, countdown: float | None = None) -> None:
+    _send(DISPATCH_DUE, countdown=countdown)
+
+
+def sweep() -> None:
+    _send(SWEEP)
+
+
+def import_run(batch_id: int) -> None:
+    _send(IMPORT_RUN, batch_id)
+
+
+def after_commit(send: Callable[[], None], *, what: str) -> None:
+    """Send once the transaction commits; a broker that is down then is logged,
+    not raised: the row that asked for the work is committed, and the sweepers
+    pick it up."""
+
+    def run() -> None:
+        try:
+            send()
+        except Exception:  # any broker failure: the sweepers recover
+            logger.warning(
+                "broker unreachable: %s waits for the sweeper", what, exc_info=True
+            )
+
+    transaction.on_commit(run)

@@ -1,0 +1,230 @@
+"""One rate limit for the whole deployment, per Feishu API and app.
+
+Feishu allows 50 calls a second and 1,000 a minute per API and app. Every worker
+process on every machine takes a permit here before it calls Feishu:
+
+- with ``REDIS_URL``: sliding windows in Redis, checked and taken in one Lua script
+  on Redis's own clock (``TIME``), so machines with different clocks agree;
+- on the embedded default: the same windows in a file under ``var/``, guarded by an
+  exclusive ``flock``, which holds across the processes of one machine.
+
+``acquire()`` never waits: it grants a permit (0.0) or says how many seconds until
+one frees, and the caller defers its work. A 429 from Feishu ``block()``s the API
+for every worker until Feishu's reset time.
+
+Each window is slightly longer than Feishu's (``FEISHU_RATE_WINDOW_MARGIN`` for the
+second, ``FEISHU_RATE_MINUTE_WINDOW_MARGIN`` for the minute): two calls a window apart
+here may arrive closer together there, by as much as a busy worker takes between its
+permit and its request. A second of margin costs the minute window 1.6%; the second's
+window is kept tight, since its margin costs a larger share.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import time
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Protocol
+
+import redis
+from django.conf import settings
+
+# Feishu's per-API quotas. Each of these has its own window.
+APIS = ("exams", "attachments", "tests_search")
+
+
+@dataclass(frozen=True)
+class Limits:
+    per_second: int
+    per_minute: int
+    margin: float  # seconds added to the 1 s window
+    minute_margin: float = 1.0  # seconds added to the 60 s window
+
+    @classmethod
+    def from_settings(cls) -> Limits:
+        headroom = settings.FEISHU_RATE_HEADROOM
+        return cls(
+            per_second=max(1, int(settings.FEISHU_RATE_PER_SECOND * (1 - headroom))),
+            per_minute=max(1, int(settings.FEISHU_RATE_PER_MINUTE * (1 - headroom))),
+            margin=settings.FEISHU_RATE_WINDOW_MARGIN,
+            minute_margin=settings.FEISHU_RATE_MINUTE_WINDOW_MARGIN,
+        )
+
+
+class Limiter(Protocol):
+    def acquire(self, api: str) -> float: ...
+
+    def available(self, api: str) -> tuple[int, float]:
+        """How many permits are free now, or (0, seconds until one frees)."""
+        ...
+
+    def block(self, api: str, seconds: float) -> None: ...
+
+
+_ACQUIRE = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local per_second, per_minute = tonumber(ARGV[1]), tonumber(ARGV[2])
+local second_ms, minute_ms = tonumber(ARGV[3]), tonumber(ARGV[4])
+local take = ARGV[5] == '1'
+local blocked = tonumber(redis.call('GET', KEYS[3]) or '0')
+if blocked > now then return {0, blocked - now} end
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - second_ms)
+redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now - minute_ms)
+local in_second = redis.call('ZCARD', KEYS[1])
+local in_minute = redis.call('ZCARD', KEYS[2])
+local free = math.min(per_second - in_second, per_minute - in_minute)
+if not take and free > 0 then return {free, 0} end
+if in_minute >= per_minute then
+  local oldest = redis.call('ZRANGE', KEYS[2], in_minute - per_minute, in_minute - per_minute, 'WITHSCORES')
+  return {0, tonumber(oldest[2]) + minute_ms - now}
+end
+if in_second >= per_second then
+  local oldest = redis.call('ZRANGE', KEYS[1], in_second - per_second, in_second - per_second, 'WITHSCORES')
+  return {0, tonumber(oldest[2]) + second_ms - now}
+end
+if not take then return {0, 1} end
+local member = now .. ':' .. redis.call('INCR', KEYS[4])
+redis.call('ZADD', KEYS[1], now, member)
+redis.call('ZADD', KEYS[2], now, member)
+redis.call('PEXPIRE', KEYS[1], second_ms * 2)
+redis.call('PEXPIRE', KEYS[2], minute_ms * 2)
+redis.call('PEXPIRE', KEYS[4], minute_ms * 2)
+return {1, 0}
+"""
+
+_BLOCK = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local until_ms = now + tonumber(ARGV[1])
+local current = tonumber(redis.call('GET', KEYS[1]) or '0')
+if until_ms > current then
+  redis.call('SET', KEYS[1], until_ms, 'PX', tonumber(ARGV[1]) + 1000)
+end
+return until_ms
+"""
+
+
+class RedisLimiter:
+    def __init__(self, redis_url: str, app_id: str, limits: Limits) -> None:
+        self._redis = redis.Redis.from_url(redis_url)
+        self._acquire = self._redis.register_script(_ACQUIRE)
+        self._block = self._redis.register_script(_BLOCK)
+        self._app_id = app_id
+        self._limits = limits
+
+    def _keys(self, api: str) -> list[str]:
+        base = f"hp:limiter:{self._app_id}:{api}"
+        return [f"{base}:s", f"{base}:m", f"{base}:blocked", f"{base}:seq"]
+
+    def _run(self, api: str, take: bool) -> tuple[int, int]:
+        limits = self._limits
+        granted, wait_ms = self._acquire(
+            keys=self._keys(api),
+            args=[
+                limits.per_second,
+                limits.per_minute,
+                int((1 + limits.margin) * 1000),
+                int((60 + limits.minute_margin) * 1000),
+                "1" if take else "0",
+            ],
+        )
+        return int(granted), int(wait_ms)
+
+    def acquire(self, api: str) -> float:
+        granted, wait_ms = self._run(api, take=True)
+        return 0.0 if granted else max(wait_ms, 1) / 1000
+
+    def available(self, api: str) -> tuple[int, float]:
+        free, wait_ms = self._run(api, take=False)
+        return (free, 0.0) if free > 0 and not wait_ms else (0, max(wait_ms, 1) / 1000)
+
+    def block(self, api: str, seconds: float) -> None:
+        self._block(keys=[self._keys(api)[2]], args=[int(seconds * 1000)])
+
+
+class FileLimiter:
+    """The same windows in a JSON file, for the processes of one machine."""
+
+    def __init__(self, path: Path, limits: Limits) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._path = path
+        self._limits = limits
+
+    def _with_state(
+        self, api: str, take: bool, block: float = 0.0
+    ) -> tuple[int, float]:
+        limits = self._limits
+        second, minute = 1 + limits.margin, 60 + limits.minute_margin
+        fd = os.open(self._path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            raw = os.read(fd, 1 << 20)
+            state = json.loads(raw) if raw else {}
+            now = time.time()
+            entry = state.setdefault(api, {"stamps": [], "blocked": 0.0})
+            stamps = [s for s in entry["stamps"] if s > now - minute]
+            entry["stamps"] = stamps
+            if block:
+                entry["blocked"] = max(entry["blocked"], now + block)
+            result: tuple[int, float]
+            in_second = sum(1 for s in stamps if s > now - second)
+            if entry["blocked"] > now:
+                result = (0, entry["blocked"] - now)
+            elif (
+                not take
+                and (
+                    free := min(
+                        limits.per_second - in_second, limits.per_minute - len(stamps)
+                    )
+                )
+                > 0
+            ):
+                result = (free, 0.0)
+            elif len(stamps) >= limits.per_minute:
+                result = (0, stamps[len(stamps) - limits.per_minute] + minute - now)
+            elif in_second >= limits.per_second:
+                recent = [s for s in stamps if s > now - second]
+                result = (0, recent[len(recent) - limits.per_second] + second - now)
+            elif take:
+                stamps.append(now)
+                result = (1, 0.0)
+            else:
+                result = (0, 0.0)
+            os.lseek(fd, 0, os.SEEK_SET)
+            os.ftruncate(fd, 0)
+            os.write(fd, json.dumps(state).encode())
+            return result
+        finally:
+            os.close(fd)  # closing releases the lock
+
+    def acquire(self, api: str) -> float:
+        granted, wait = self._with_state(api, take=True)
+        return 0.0 if granted else max(wait, 0.001)
+
+    def available(self, api: str) -> tuple[int, float]:
+        free, wait = self._with_state(api, take=False)
+        return (free, 0.0) if free > 0 and not wait else (0, max(wait, 0.001))
+
+    def block(self, api: str, seconds: float) -> None:
+        self._with_state(api, take=False, block=seconds)
+
+
+@cache
+def _limiter(redis_url: str, app_id: str, limits: Limits, var_dir: str) -> Limiter:
+    if redis_url:
+        return RedisLimiter(redis_url, app_id, limits)
+    return FileLimiter(Path(var_dir) / f"limiter-{app_id}.json", limits)
+
+
+def get_limiter() -> Limiter:
+    return _limiter(
+        settings.REDIS_URL,
+        settings.FEISHU_APP_ID,
+        Limits.from_settings(),
+        str(settings.VAR_DIR),
+    )

@@ -1,0 +1,150 @@
+"""The pump: hands due ``pending`` rows to workers, only as many as the shared rate
+limit has permits for, and remembers when each was dispatched so a long backlog
+is not republished. It wakes itself when permits free or deferred rows fall due.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db.models import F, Q
+from django.db.models.functions import Now
+
+from ..models import ExamResult, ExamResultQuerySet
+from . import breaker, enqueue
+from .limiter import get_limiter
+from .locks import lock_acquire, lock_release
+from .timing import seconds
+
+logger = logging.getLogger(__name__)
+Status = ExamResult.Status
+
+PUMP_LOCK = "pump"
+PUMP_AGAIN = "hp:delivery:pump-again"
+WAKEUP = "hp:delivery:wakeup"
+PUMP_LOCK_SECONDS = 5
+
+
+def exam_results_due() -> ExamResultQuerySet:
+    """Pending rows whose time has come and that no worker was handed recently."""
+    redispatch = seconds(settings.DELIVERY_REDISPATCH_AFTER_SECONDS)
+    return ExamResult.objects.filter(status=Status.PENDING).filter(
+        Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=Now()),
+        Q(dispatched_at__isnull=True) | Q(dispatched_at__lt=Now() - redispatch),
+    )
+
+
+def exam_results_dispatch_due(*, limit: int | None = None) -> int:
+    """Hand due pending rows to workers, as many as there are permits for.
+
+    One pump runs at a time. A caller that finds it running flags "go round again"
+    and tries the lock once more, and the running pump looks at the flag after
+    releasing the lock, so no request to pump is lost between the two.
+    Returns how many rows were dispatched.
+    """
+    dispatched = 0
+    while True:
+        # Short-lived: a pump killed with its worker must not stall delivery long.
+        token = lock_acquire(PUMP_LOCK, PUMP_LOCK_SECONDS)
+        if token is None:
+            cache.set(PUMP_AGAIN, "1", timeout=PUMP_LOCK_SECONDS * 2)
+            token = lock_acquire(PUMP_LOCK, PUMP_LOCK_SECONDS)
+            if token is None:
+                return dispatched
+        try:
+            cache.delete(PUMP_AGAIN)
+            dispatched += _pump(limit=None if limit is None else limit - dispatched)
+        finally:
+            lock_release(PUMP_LOCK, token)
+        if not cache.get(PUMP_AGAIN) or (limit is not None and dispatched >= limit):
+            return dispatched
+
+
+def _pump(*, limit: int | None) -> int:
+    dispatched = 0
+    while True:
+        wait = breaker.paused_for(take_probe=False)
+        if wait is not None:
+            pump_wake_in(wait)
+            return dispatched
+        free, wait = get_limiter().available("exams")
+        probing = breaker.half_open()
+        if probing:
+            # One row goes out as the probe; the rest wait for its answer.
+            free = min(free, 1)
+        if not free:
+            if exam_results_due().exists():
+                pump_wake_in(wait)
+            else:
+                _wake_when_next_due(not_before=wait)
+            return dispatched
+        batch = min(free, settings.DELIVERY_DISPATCH_BATCH)
+        if limit is not None:
+            batch = min(batch, limit - dispatched)
+        if batch <= 0:
+            return dispatched
+        rows = list(
+            exam_results_due()
+            .order_by(F("next_attempt_at").asc(nulls_first=True), "id")
+            .values_list("pk", "report", "uuid")[:batch]
+        )
+        if not rows:
+            _wake_when_next_due()
+            return dispatched
+        ExamResult.objects.filter(pk__in=[r[0] for r in rows]).update(
+            dispatched_at=Now()
+        )
+        for pk, report, attachment_id in rows:
+            if report and not attachment_id:
+                enqueue.upload_report(pk)
+            else:
+                enqueue.deliver(pk)
+        dispatched += len(rows)
+        if probing or len(rows) < batch:
+            if not probing:
+                _wake_when_next_due()
+            return dispatched
+
+
+def _wake_when_next_due(*, not_before: float = 0.0) -> None:
+    """Rows deferred to a later time (no permit then, a backoff, a 429's reset)
+    need the pump at that time, not at the next sweep."""
+    wait = (
+        ExamResult.objects.filter(status=Status.PENDING, next_attempt_at__gt=Now())
+        .annotate(wait=F("next_attempt_at") - Now())  # the database's clock
+        .order_by("next_attempt_at")
+        .values_list("wait", flat=True)
+        .first()
+    )
+    if wait is not None:
+        pump_wake_in(max(wait.total_seconds(), not_before))
+
+
+def pump_wake_in(wait_seconds: float) -> None:
+    """Run the pump again when permits free (or a pause ends), once for everyone."""
+    wait_seconds = max(
+        0.05, min(wait_seconds, settings.DELIVERY_SWEEP_INTERVAL_SECONDS)
+    )
+    # One message per tenth of a second, however many rows ask for it. One key for
+    # every wakeup lost them: a wakeup set for one time swallowed a request for a
+    # later one, and a pump woken before the key expired could not set the next.
+    slot = math.ceil((time.time() + wait_seconds) * 10)
+    if cache.add(f"{WAKEUP}:{slot}", "1", timeout=int(wait_seconds) + 2):
+        enqueue.dispatch_due(countdown=max(0.0, slot / 10 - time.time()))
+
+
+def pump_request() -> None:
+    """Results became pending: one message runs the pump. When the broker is down
+    the rows wait for the sweeper; nothing is lost."""
+    try:
+        enqueue.dispatch_due()
+    except Exception:  # any broker failure: the sweeper recovers
+        logger.warning("broker unreachable: pending results wait for the sweeper")
+
+
+def pump_request_after_commit() -> None:
+    enqueue.after_commit(enqueue.dispatch_due, what="pending results")

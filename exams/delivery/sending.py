@@ -1,0 +1,241 @@
+"""Sending one result to Feishu, and what each kind of failure leads to.
+
+- rate limited (429): back to ``pending`` at Feishu's reset, no attempt counted;
+- deployment-wide (scope, credentials, token): ``pending`` and delivery paused;
+- refused as invalid (1002002 …): ``failed``, for staff to fix;
+- safe to retry (the request never left …): ``pending`` with backoff, up to
+  ``DELIVERY_MAX_ATTEMPTS``;
+- anything that may have reached Feishu (1002001, 5xx, timeout, dropped answer,
+  the worker stopping mid-call): ``unknown``, reconciled before anything is
+  posted again.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from django.conf import settings
+from django.db.models import F
+from django.db.models.functions import Now
+from django.utils.translation import gettext as _
+
+from feishu import (
+    FeishuError,
+    InvalidRequestError,
+    OutcomeUnknownError,
+    RateLimitedError,
+    Retry,
+    exam_body,
+)
+
+from ..models import ExamResult, SyncAttempt
+from ..rules import result_operator_problem
+from . import breaker
+from .claims import (
+    Claim,
+    attempt_complete,
+    attempt_record,
+    claim_finish,
+    claim_with_permit,
+)
+from .client import get_client
+from .limiter import get_limiter
+from .messages import deployment_wide, staff_message
+from .pump import pump_request, pump_wake_in
+from .reconcile import settle_seconds
+from .timing import backoff, seconds
+from .upload import exam_result_upload_report
+
+logger = logging.getLogger(__name__)
+Status = ExamResult.Status
+Outcome = SyncAttempt.Outcome
+
+
+def exam_result_deliver(*, result_id: int) -> str:
+    """Deliver one result to Feishu. Returns what happened, for logs and tests."""
+    result = (
+        ExamResult.objects.filter(pk=result_id).only("status", "report", "uuid").first()
+    )
+    if result is None or result.status != Status.PENDING:
+        return "not pending"
+    if result.report and not result.uuid:
+        return exam_result_upload_report(result_id=result_id)
+    claim = claim_with_permit(
+        result_id, api="exams", lease_seconds=settings.DELIVERY_LEASE_SECONDS
+    )
+    if isinstance(claim, str):
+        return claim
+    result = claim.result
+    problem = result_operator_problem(result)
+    if problem:
+        claim_finish(
+            claim,
+            status=Status.FAILED,
+            last_error_code=None,
+            last_error_message=problem,
+        )
+        return "failed"
+    try:
+        body = exam_body(
+            result.application_id,
+            result.exam_resource_name,
+            result.score,
+            result.operator_id,
+            result.uuid or None,
+        )
+    except InvalidRequestError as error:
+        claim_finish(claim, status=Status.FAILED, last_error_message=str(error.msg))
+        return "failed"
+    attempt = attempt_record(
+        claim, SyncAttempt.Call.CREATE_EXAM, body, settings.DELIVERY_LEASE_SECONDS
+    )
+    if attempt is None:
+        return "claim lost"
+    started = time.monotonic()
+    try:
+        created = get_client().create_exam(
+            result.application_id,
+            result.exam_resource_name,
+            result.score,
+            result.operator_id,
+            user_id_type=result.user_id_type,
+            uuid=result.uuid or None,
+        )
+    except FeishuError as error:
+        return _failed(claim, attempt, started, error)
+    except BaseException as error:
+        # A soft time limit, a bug, a kill: the request may have left.
+        unknown = OutcomeUnknownError(f"{type(error).__name__}: {error}")
+        _failed(claim, attempt, started, unknown)
+        raise
+    attempt_complete(
+        attempt,
+        started,
+        Outcome.SUCCESS,
+        http_status=created.http_status,
+        log_id=created.log_id or "",
+        response_body=created.response_body,
+        code=0,
+        msg="ok",
+    )
+    claim_finish(
+        claim,
+        status=Status.SYNCED,
+        exam_id=created.exam_id,
+        operate_time=created.operate_time,
+        synced_at=Now(),
+        last_log_id=created.log_id or "",
+        last_error_code=None,
+        last_error_message="",
+        next_attempt_at=None,
+        unknown_since=None,
+    )
+    if breaker.record_success():
+        pump_request()  # the probe succeeded: the paused rows go out now
+    logger.info(
+        "exam result delivered",
+        extra={
+            "result_id": result.pk,
+            "attempt": attempt.pk,
+            "exam_id": created.exam_id,
+            "log_id": created.log_id,
+        },
+    )
+    return "synced"
+
+
+def _failed(
+    claim: Claim, attempt: SyncAttempt, started: float, error: FeishuError
+) -> str:
+    result = claim.result
+    if error.http_status is not None:
+        breaker.record_answer()
+    common = {"last_error_code": error.code, "last_log_id": (error.log_id or "")[:128]}
+    log_extra = {
+        "result_id": result.pk,
+        "attempt": attempt.pk,
+        "feishu_code": error.code,
+        "log_id": error.log_id,
+    }
+    if isinstance(error, RateLimitedError):
+        attempt_complete(attempt, started, Outcome.RETRY, error=error)
+        get_limiter().block("exams", error.reset_seconds)
+        # Waiting out a 429 never counts as an attempt.
+        claim_finish(
+            claim,
+            status=Status.PENDING,
+            attempts=F("attempts") - 1,
+            next_attempt_at=Now() + seconds(error.reset_seconds),
+            **common,
+        )
+        pump_wake_in(error.reset_seconds)
+        logger.warning("rate limited by Feishu", extra=log_extra)
+        return "rate limited"
+    if deployment_wide(error):
+        attempt_complete(attempt, started, Outcome.PERMANENT, error=error)
+        message = staff_message(error)
+        breaker.trip(reason=message, code=error.code)
+        claim_finish(
+            claim,
+            status=Status.PENDING,
+            attempts=F("attempts") - 1,
+            next_attempt_at=Now() + seconds(settings.BREAKER_COOLDOWN_SECONDS),
+            last_error_message=message,
+            **common,
+        )
+        logger.error("delivery paused by a deployment-wide error", extra=log_extra)
+        return "paused"
+    if error.retry == Retry.PERMANENT:
+        attempt_complete(attempt, started, Outcome.PERMANENT, error=error)
+        claim_finish(
+            claim,
+            status=Status.FAILED,
+            last_error_message=staff_message(error),
+            **common,
+        )
+        logger.warning("exam result refused by Feishu", extra=log_extra)
+        return "failed"
+    if error.retry == Retry.SAFE:
+        attempt_complete(attempt, started, Outcome.RETRY, error=error)
+        attempts = result.attempts
+        if attempts >= settings.DELIVERY_MAX_ATTEMPTS:
+            claim_finish(
+                claim,
+                status=Status.FAILED,
+                last_error_message=_(
+                    "Gave up after %(n)d attempts: %(msg)s. Fix the cause and send "
+                    "again."
+                )
+                % {"n": attempts, "msg": error.msg},
+                **common,
+            )
+            return "failed"
+        delay = backoff(
+            attempts,
+            settings.DELIVERY_BACKOFF_BASE_SECONDS,
+            settings.DELIVERY_BACKOFF_CAP_SECONDS,
+        )
+        claim_finish(
+            claim,
+            status=Status.PENDING,
+            next_attempt_at=Now() + seconds(delay),
+            last_error_message=staff_message(error),
+            **common,
+        )
+        pump_wake_in(delay)
+        return "retry"
+    # Outcome unknown: reconcile before anything is sent again.
+    attempt_complete(attempt, started, Outcome.UNKNOWN, error=error)
+    claim_finish(
+        claim,
+        status=Status.UNKNOWN,
+        unknown_since=Now(),
+        next_attempt_at=Now() + seconds(settle_seconds()),
+        last_error_message=staff_message(error),
+        **common,
+    )
+    if error.http_status is None or error.http_status >= 500:
+        breaker.record_server_failure(code=error.code, message=error.msg)
+    logger.warning("delivery outcome unknown; will reconcile", extra=log_extra)
+    return "unknown"

@@ -1,0 +1,81 @@
+"""Staff's steering of delivery: retry now, resend anyway, mark as delivered.
+
+Each records who decided it in the result's history, with the reason.
+"""
+
+from __future__ import annotations
+
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.db.models.functions import Now
+from django.utils.translation import gettext as _
+
+from ..models import ExamResult, ExamResultQuerySet, HistorySource
+from ..models.history import HistoryReason
+from ..models.recording import update_recorded
+from .pump import pump_request_after_commit
+
+Status = ExamResult.Status
+
+
+def exam_results_retry_now(
+    *, queryset: ExamResultQuerySet, actor: AbstractBaseUser | None
+) -> list[int]:
+    """Pending results waiting for a backoff go out now."""
+    ids = update_recorded(
+        queryset.filter(status=Status.PENDING),
+        actor=actor,
+        source=HistorySource.BULK_ACTION,
+        reason=HistoryReason.RETRY_NOW,
+        next_attempt_at=None,
+        dispatched_at=None,
+    )
+    pump_request_after_commit()
+    return ids
+
+
+def exam_results_resend_anyway(
+    *, queryset: ExamResultQuerySet, actor: AbstractBaseUser | None
+) -> list[int]:
+    """Staff decided: send results whose outcome is unknown again, accepting that
+    Feishu may then hold the result twice."""
+    ids = update_recorded(
+        queryset.filter(status=Status.UNKNOWN),
+        actor=actor,
+        source=HistorySource.BULK_ACTION,
+        reason=HistoryReason.RESEND_ANYWAY,
+        status=Status.PENDING,
+        unknown_since=None,
+        next_attempt_at=None,
+        dispatched_at=None,
+        last_error_message=_("Sent again by staff although the outcome was unknown."),
+    )
+    pump_request_after_commit()
+    return ids
+
+
+def exam_result_mark_delivered(
+    *, result: ExamResult, exam_id: str, actor: AbstractBaseUser | None
+) -> bool:
+    """Staff found the result in Feishu: record its exam_id, ``synced``."""
+    ids = update_recorded(
+        ExamResult.objects.filter(pk=result.pk, status=Status.UNKNOWN),
+        actor=actor,
+        source=HistorySource.ADMIN,
+        reason=HistoryReason.MARK_DELIVERED,
+        status=Status.SYNCED,
+        exam_id=exam_id,
+        synced_at=Now(),
+        unknown_since=None,
+        next_attempt_at=None,
+        last_error_message=_("Marked as delivered by staff, who found it in Feishu."),
+    )
+    return bool(ids)
+
+
+def exam_results_mark_due_for_check(*, result_ids: list[int]) -> int:
+    """Staff asked to check these unknown results in Feishu now: they become due
+    for reconciliation, so the sweeper checks them even if the background check's
+    message is lost."""
+    return ExamResult.objects.filter(pk__in=result_ids, status=Status.UNKNOWN).update(
+        next_attempt_at=Now()
+    )

@@ -1,0 +1,100 @@
+"""Uploading a result's report to Feishu, as a step of its own before the exam is
+posted (the attachment id goes into the exam's ``uuid``)."""
+
+from __future__ import annotations
+
+import time
+
+from django.conf import settings
+from django.db.models.functions import Now
+from django.utils.translation import gettext as _
+
+from feishu import FeishuError, InvalidRequestError, RateLimitedError
+
+from ..models import ExamResult, SyncAttempt
+from . import breaker
+from .claims import attempt_complete, attempt_record, claim_finish, claim_with_permit
+from .client import get_client
+from .limiter import get_limiter
+from .messages import deployment_wide, staff_message
+from .pump import pump_request
+from .timing import backoff, seconds
+
+Status = ExamResult.Status
+Outcome = SyncAttempt.Outcome
+
+
+def exam_result_upload_report(*, result_id: int) -> str:
+    """Upload a result's report to get its attachment id, as a step of its own.
+
+    Uploading again is harmless (an unused attachment creates no exam record), so
+    any failure simply returns the row to pending with a backoff.
+    """
+    claim = claim_with_permit(
+        result_id,
+        api="attachments",
+        lease_seconds=settings.DELIVERY_UPLOAD_LEASE_SECONDS,
+    )
+    if isinstance(claim, str):
+        return claim
+    result = claim.result
+    attempt = attempt_record(
+        claim,
+        SyncAttempt.Call.UPLOAD_ATTACHMENT,
+        f"report: {result.report.name}".encode(),
+        settings.DELIVERY_UPLOAD_LEASE_SECONDS,
+    )
+    if attempt is None:
+        return "claim lost"
+    started = time.monotonic()
+    try:
+        with result.report.open("rb") as fh:
+            attachment = get_client().upload_attachment(
+                fh, filename=result.report.name.rsplit("/", 1)[-1]
+            )
+    except FeishuError as error:
+        if isinstance(error, RateLimitedError):
+            get_limiter().block("attachments", error.reset_seconds)
+        if deployment_wide(error):
+            breaker.trip(reason=staff_message(error), code=error.code)
+        permanent = isinstance(error, InvalidRequestError)
+        attempt_complete(
+            attempt,
+            started,
+            Outcome.PERMANENT if permanent else Outcome.RETRY,
+            error=error,
+        )
+        delay = backoff(
+            1,
+            settings.DELIVERY_BACKOFF_BASE_SECONDS,
+            settings.DELIVERY_BACKOFF_CAP_SECONDS,
+        )
+        claim_finish(
+            claim,
+            status=Status.FAILED if permanent else Status.PENDING,
+            next_attempt_at=None if permanent else Now() + seconds(delay),
+            last_error_code=error.code,
+            last_error_message=_("The report could not be uploaded: %(msg)s")
+            % {"msg": error.msg},
+        )
+        return "failed" if permanent else "retry"
+    except OSError as error:
+        attempt_complete(attempt, started, Outcome.PERMANENT, msg=str(error))
+        claim_finish(
+            claim,
+            status=Status.FAILED,
+            last_error_message=_("The report file cannot be read: %(error)s")
+            % {"error": error},
+        )
+        return "failed"
+    attempt_complete(
+        attempt,
+        started,
+        Outcome.SUCCESS,
+        log_id=attachment.log_id or "",
+        code=0,
+        msg="ok",
+    )
+    claim_finish(claim, status=Status.PENDING, uuid=attachment.id, next_attempt_at=None)
+    pump_request()
+    return "uploaded"

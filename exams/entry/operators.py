@@ -1,0 +1,36 @@
+"""Who is recorded as the operator in Feishu: the staff member's own Feishu
+identity for the portal's app, unless an operator ID is given."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
+
+from ..models import FeishuIdentity
+
+
+class OperatorMissingError(ValidationError):
+    pass
+
+
+def operator_for(*, user: AbstractBaseUser, user_id_type: str) -> tuple[str, str]:
+    """The operator id of ``user`` for the portal's Feishu app, and that app's id.
+
+    Raises OperatorMissingError, saying what to do, when the user has none.
+    """
+    app_id = settings.FEISHU_APP_ID
+    identity = FeishuIdentity.objects.filter(user=user, app_id=app_id).first()
+    operator_id = identity.id_of_type(user_id_type) if identity else ""
+    if not operator_id:
+        raise OperatorMissingError(
+            _(
+                "Your login “%(user)s” has no Feishu %(type)s for the app %(app)s, so "
+                "the portal cannot fill in the operator. Enter the operator ID, or ask "
+                "an administrator to add your Feishu identity."
+            )
+            % {"user": user.get_username(), "type": user_id_type, "app": app_id},
+            code="operator_missing",
+        )
+    return operator_id, app_id

@@ -1,0 +1,41 @@
+"""The portal's data, one module per domain, re-exported here so that
+``from exams.models import ExamResult`` works wherever it is needed."""
+
+from .attempts import SyncAttempt
+from .audit import AlertSent, AuditEvent, ScoreCorrection
+from .feishu_app import FeishuAppState, FeishuIdentity
+from .history import HistoryBypassError, HistorySource
+from .imports import ImportBatch
+from .results import (
+    APPLICATION_ID_REGEX,
+    MAX_SCORE,
+    ExactDecimalField,
+    ExamResult,
+    ExamResultQuerySet,
+    UserIdType,
+    normalize_exam_name,
+    score_is_valid,
+)
+
+HistoricalExamResult = ExamResult.history.model
+
+__all__ = [
+    "APPLICATION_ID_REGEX",
+    "MAX_SCORE",
+    "AlertSent",
+    "AuditEvent",
+    "ExactDecimalField",
+    "ExamResult",
+    "ExamResultQuerySet",
+    "FeishuAppState",
+    "FeishuIdentity",
+    "HistoricalExamResult",
+    "HistoryBypassError",
+    "HistorySource",
+    "ImportBatch",
+    "ScoreCorrection",
+    "SyncAttempt",
+    "UserIdType",
+    "normalize_exam_name",
+    "score_is_valid",
+]
