@@ -28,8 +28,7 @@ class CandidateCalls(BaseClient):
         )
         if answer.code == CODE_APPLICATION_NOT_FOUND:
             return None
-        assert answer.payload is not None
-        app = (answer.payload.get("data") or {}).get("application")
+        app = answer.data.get("application")
         if not isinstance(app, dict) or not app.get("id"):
             return None
         status = app.get("active_status")

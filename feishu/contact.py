@@ -38,8 +38,7 @@ class ContactCalls(BaseClient):
                 query=f"user_id_type={user_id_type}",
                 data=body,
             )
-            assert answer.payload is not None
-            users = (answer.payload.get("data") or {}).get("user_list") or []
+            users = answer.data.get("user_list") or []
             by_email = {
                 str(u.get("email", "")).lower(): u.get("user_id") or None for u in users
             }

@@ -17,6 +17,7 @@ from feishu.models import (
     Attachment,
     CreatedExam,
     TestRecord,
+    id_string,
     ms_to_datetime,
     to_decimal,
 )
@@ -64,23 +65,23 @@ class ExamCalls(BaseClient):
             data=body,
             audit_body=body,
         )
-        assert answer.payload is not None
-        data = answer.payload.get("data")
-        try:
-            assert isinstance(data, dict)
-            exam_id = str(data["exam_id"])
-            operate_time = ms_to_datetime(data.get("operate_time"))
-            assert exam_id and operate_time is not None
-            result_score = to_decimal(data.get("score"))
-        except (AssertionError, KeyError) as exc:
+        # Checked explicitly, never with assert (python -O strips those): a success
+        # answer without a usable exam_id or operate_time must not count as
+        # delivered, and Feishu may have recorded the result, so the outcome is
+        # unknown.
+        data = answer.data
+        exam_id = id_string(data.get("exam_id"))
+        operate_time = ms_to_datetime(data.get("operate_time"))
+        if exam_id is None or operate_time is None:
             raise OutcomeUnknownError(
                 "create exam: success answer without exam_id / operate_time",
                 http_status=answer.status,
-                code=0,
+                code=answer.code,
                 log_id=answer.log_id,
                 request_body=body,
                 response_body=answer.text,
-            ) from exc
+            )
+        result_score = to_decimal(data.get("score"))
         return CreatedExam(
             exam_id=exam_id,
             application_id=str(data.get("application_id", application_id)),
@@ -133,9 +134,8 @@ class ExamCalls(BaseClient):
             files={"content": (filename, content, mime)},
             content_type=None,
         )
-        assert answer.payload is not None
-        data = answer.payload.get("data") or {}
-        if not isinstance(data, dict) or not data.get("id"):
+        data = answer.data
+        if not data.get("id"):
             raise OutcomeUnknownError(
                 "upload attachment: success answer without an id",
                 http_status=answer.status,
@@ -174,8 +174,7 @@ class ExamCalls(BaseClient):
                 query=urlencode(params),
                 data=body,
             )
-            assert answer.payload is not None
-            data = answer.payload.get("data") or {}
+            data = answer.data
             for item in data.get("items") or []:
                 yield TestRecord(
                     test_id=str(item.get("test_id", "")),

@@ -25,6 +25,19 @@ def ms_to_datetime(value: object) -> datetime | None:
         return None
 
 
+def id_string(value: object) -> str | None:
+    """A Feishu id as its string, or None when the value is no usable id (null,
+    empty, a bool, an object). Ids are strings; a JSON integer is accepted as its
+    digits."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, str) and value.strip():
+        return value
+    return None
+
+
 def to_decimal(value: object) -> Decimal | None:
     """A score as Decimal, whether Feishu sent a number or a string."""
     if value is None or value == "" or isinstance(value, bool):
