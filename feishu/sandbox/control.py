@@ -9,6 +9,7 @@ from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
+from feishu.sandbox import world_control
 from feishu.sandbox.config import CONTROL_HELP, DEFAULTS
 from feishu.sandbox.protocol import JsonObject, Reply, now_ms, snowflake
 from feishu.sandbox.state import State
@@ -25,6 +26,11 @@ def _set_config(state: State, data: Any, params: dict[str, str]) -> JsonObject:
     unknown = sorted(set(data) - set(DEFAULTS))
     if unknown:
         raise Reply(400, {"error": f"unknown settings: {unknown}"})
+    limits = data.get("rate_limits", {})
+    if not isinstance(limits, dict) or not all(
+        isinstance(v, list | tuple) and len(v) == 2 for v in limits.values()
+    ):
+        raise Reply(400, {"error": "rate_limits: {api: [per second, per minute]}"})
     with state.lock:
         state.config.update(data)
         return dict(state.config)
@@ -86,6 +92,8 @@ def _stats(state: State, data: Any, params: dict[str, str]) -> JsonObject:
             "connections_opened": state.connections_opened,
             "rate_limited": state.rate_limited,
             "requests": dict(state.requests),
+            "api_requests": dict(state.api_requests),
+            "rate_limited_by_api": dict(state.rate_limited_by_api),
             "user_agents": dict(state.user_agents),
             "exams": len(state.exams),
             "attachments": len(state.attachments),
@@ -107,6 +115,7 @@ COMMANDS: list[tuple[str, re.Pattern[str], Command]] = [
         ("GET", r"/_sandbox/exams", _exams),
         ("GET", r"/_sandbox/stats", _stats),
         ("GET", r"/_sandbox/", _help),
+        *world_control.COMMANDS,
     ]
 ]
 

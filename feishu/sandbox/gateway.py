@@ -6,7 +6,7 @@ from __future__ import annotations
 import secrets
 import time
 
-from feishu.sandbox.config import USER_ID_TYPES
+from feishu.sandbox.config import API_SCOPES, USER_ID_TYPES
 from feishu.sandbox.protocol import (
     Reply,
     Request,
@@ -15,15 +15,6 @@ from feishu.sandbox.protocol import (
     parse_json,
 )
 from feishu.sandbox.state import State
-
-# The scope each API needs (its read-only variant where one exists).
-API_SCOPES = {
-    "exams": "hire:exam",
-    "tests": "hire:exam:readonly",
-    "attachments": "hire:attachment",
-    "applications": "hire:application:readonly",
-    "contact": "contact:user.id:readonly",
-}
 
 
 def token_endpoint(req: Request, state: State) -> Reply:
@@ -73,9 +64,17 @@ def authorize(req: Request, state: State, api: str) -> str:
     request through; else the error Feishu would answer."""
     app_id = state.check_token(req.header("Authorization"))
     state.rate_check(app_id, api)
-    if state.config["missing_scope"]:
-        raise missing_scope(API_SCOPES[api])
+    scope = API_SCOPES[api]
+    if state.config["missing_scope"] or scope in state.config["withheld_scopes"]:
+        raise missing_scope(scope)
     return app_id
+
+
+def has_scope(state: State, scope: str) -> bool:
+    return (
+        not state.config["missing_scope"]
+        and scope not in (state.config["withheld_scopes"])
+    )
 
 
 def user_id_type(req: Request) -> str:

@@ -1,9 +1,12 @@
 """A fake Feishu Open Platform for development, tests and benchmarks.
 
-It answers like Feishu for the endpoints the portal calls (feishu-api.md): the
-internal tenant token, ``POST /hire/v1/exams`` (strictly validated), attachments,
-``tests/search``, get application and contact ``users/batch_get_id``, with Feishu's
-rate limits. Faults are injected through ``/_sandbox/`` (see ``CONTROL_HELP``).
+It answers like Feishu for the endpoints the portal calls (feishu-api.md,
+feishu-candidates.md): the internal tenant token, ``POST /hire/v1/exams`` (strictly
+validated), attachments, ``tests/search``, contact ``users/batch_get_id``, and the
+candidate reads (applications, get_detail, talents/batch_get_id, job_processes)
+over a candidate world, with each API's rate limits. It pushes Hire events to a
+callback URL. Faults, the world and events are driven through ``/_sandbox/`` (see
+``CONTROL_HELP``).
 
 Every answer is written with one ``sendall`` and Nagle is off: an answer split into
 a header packet and a body packet meets the client's delayed ACK and costs ~40 ms.
@@ -25,49 +28,72 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from feishu.sandbox import applications, contact, exams
+from feishu.sandbox import applications, contact, exams, processes, talents
 from feishu.sandbox.config import (
     APPLICATION_PREFIX,
+    APPLICATIONS_PATH,
     ATTACHMENTS_PATH,
     BATCH_GET_ID_PATH,
     CONTROL_HELP,
     DEFAULTS,
     EXAMS_PATH,
+    JOB_PROCESSES_PATH,
+    TALENT_BATCH_GET_ID_PATH,
     TESTS_SEARCH_PATH,
     TOKEN_PATH,
 )
 from feishu.sandbox.control import control
+from feishu.sandbox.demo import WORLDS
 from feishu.sandbox.gateway import token_endpoint
-from feishu.sandbox.protocol import JsonObject, Reply, Request
+from feishu.sandbox.protocol import JsonObject, Reply, Request, now_ms
 from feishu.sandbox.state import State
+from feishu.sandbox.world import World
 
 __all__ = ["CONTROL_HELP", "DEFAULTS", "SandboxServer", "State", "make_server"]
 
 Endpoint = Callable[[Request, State], Reply]
 
-# (method, path pattern, handler); the first match answers.
-ROUTES: list[tuple[str, re.Pattern[str], Endpoint]] = [
-    (method, re.compile(pattern), handler)
-    for method, pattern, handler in [
-        ("POST", re.escape(TOKEN_PATH), token_endpoint),
-        ("POST", re.escape(EXAMS_PATH), exams.create_exam),
-        ("POST", re.escape(ATTACHMENTS_PATH), exams.upload_attachment),
-        ("POST", re.escape(TESTS_SEARCH_PATH), exams.search_tests),
-        ("POST", re.escape(BATCH_GET_ID_PATH), contact.batch_get_user_ids),
+_APP = re.escape(APPLICATION_PREFIX) + r"(?P<application_id>[^/]+)"
+
+# (method, path pattern, API name for limits and counters, handler); the first
+# match answers.
+ROUTES: list[tuple[str, re.Pattern[str], str, Endpoint]] = [
+    (method, re.compile(pattern), api, handler)
+    for method, pattern, api, handler in [
+        ("POST", re.escape(TOKEN_PATH), "token", token_endpoint),
+        ("POST", re.escape(EXAMS_PATH), "exams", exams.create_exam),
+        ("POST", re.escape(ATTACHMENTS_PATH), "attachments", exams.upload_attachment),
+        ("POST", re.escape(TESTS_SEARCH_PATH), "tests", exams.search_tests),
+        ("POST", re.escape(BATCH_GET_ID_PATH), "contact", contact.batch_get_user_ids),
+        (
+            "POST",
+            re.escape(TALENT_BATCH_GET_ID_PATH),
+            "talent_batch_get_id",
+            talents.batch_get_id,
+        ),
         (
             "GET",
-            re.escape(APPLICATION_PREFIX) + r"(?P<application_id>.+)",
-            applications.get_application,
+            re.escape(APPLICATIONS_PATH),
+            "application_list",
+            applications.list_applications,
+        ),
+        ("GET", _APP + "/get_detail", "application_detail", applications.get_detail),
+        ("GET", _APP, "application_get", applications.get_application),
+        (
+            "GET",
+            re.escape(JOB_PROCESSES_PATH),
+            "job_processes",
+            processes.list_job_processes,
         ),
     ]
 ]
 
 
-def route(method: str, path: str) -> tuple[Endpoint, dict[str, str]]:
-    for route_method, pattern, handler in ROUTES:
+def route(method: str, path: str) -> tuple[str, Endpoint, dict[str, str]]:
+    for route_method, pattern, api, handler in ROUTES:
         match = pattern.fullmatch(path)
         if match and route_method == method:
-            return handler, match.groupdict()
+            return api, handler, match.groupdict()
     raise Reply(404, b"404 page not found")
 
 
@@ -145,7 +171,9 @@ class Handler(BaseHTTPRequestHandler):
             if path.startswith("/_sandbox/"):
                 reply = Reply(200, control(state, self.command, path, body))
             else:
-                handler, params = route(self.command, path)
+                api, handler, params = route(self.command, path)
+                with state.lock:
+                    state.api_requests[api] += 1
                 request = Request(
                     method=self.command,
                     path=path,
@@ -213,13 +241,25 @@ def make_server(
     app_secret: str = "sandbox-secret",  # noqa: S107
     keepalive_timeout: float = 30,
     verbose: bool = False,
+    world: str = "empty",
     **settings: Any,
 ) -> SandboxServer:
+    """A sandbox on ``host:port``; ``world`` is ``"empty"`` (job processes and jobs
+    only) or ``"demo"``; ``settings`` override :data:`DEFAULTS`."""
     unknown = sorted(set(settings) - set(DEFAULTS))
     if unknown:
         raise ValueError(f"unknown sandbox settings: {unknown}")
+    if world not in WORLDS:
+        raise ValueError(f"unknown world {world!r}; one of {sorted(WORLDS)}")
     config = {**copy.deepcopy(DEFAULTS), **settings}
-    state = State(app_id=app_id, app_secret=app_secret, startup_config=config)
+    startup_world = World()
+    startup_world.merge(WORLDS[world](now_ms()), now_ms())
+    state = State(
+        app_id=app_id,
+        app_secret=app_secret,
+        startup_config=config,
+        startup_world=startup_world,
+    )
     return SandboxServer(
         (host, port), state, keepalive_timeout=keepalive_timeout, verbose=verbose
     )

@@ -11,8 +11,11 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
+from feishu.sandbox.config import API_RATE_LIMITS
+from feishu.sandbox.events import EventPusher
 from feishu.sandbox.protocol import Reply, feishu_error
 from feishu.sandbox.ratelimit import SlidingWindows
+from feishu.sandbox.world import World
 
 MSG_MISSING_TOKEN = (
     "Missing access token for authorization. "  # noqa: S105
@@ -39,6 +42,9 @@ class State:
     app_id: str
     app_secret: str
     startup_config: dict[str, Any]
+    startup_world: World = field(default_factory=World)
+    world: World = field(default_factory=World)
+    events: EventPusher = field(default_factory=EventPusher)
     config: dict[str, Any] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
     tokens: dict[str, Token] = field(default_factory=dict)
@@ -51,6 +57,8 @@ class State:
     token_requests: int = 0
     rate_limited: int = 0
     requests: Counter[str] = field(default_factory=Counter)
+    api_requests: Counter[str] = field(default_factory=Counter)
+    rate_limited_by_api: Counter[str] = field(default_factory=Counter)
     user_agents: Counter[str] = field(default_factory=Counter)
     api_connections: set[int] = field(default_factory=set)
     connections_opened: int = 0
@@ -58,10 +66,12 @@ class State:
 
     def __post_init__(self) -> None:
         self.config = copy.deepcopy(self.startup_config)
+        self.world = self.startup_world.copy()
 
     def reset(self) -> None:
         with self.lock:
             self.config = copy.deepcopy(self.startup_config)
+            self.world = self.startup_world.copy()
             self.tokens.clear()
             self.current_token.clear()
             self.exams.clear()
@@ -70,10 +80,13 @@ class State:
             self.windows.clear()
             self.tokens_issued = self.token_requests = self.rate_limited = 0
             self.requests.clear()
+            self.api_requests.clear()
+            self.rate_limited_by_api.clear()
             self.user_agents.clear()
             self.api_connections.clear()
             self.connections_opened = 0
             self.generation += 1
+        self.events.reset()
 
     # -- tokens -------------------------------------------------------------
 
@@ -122,19 +135,28 @@ class State:
 
     # -- rate limit ---------------------------------------------------------
 
+    def limits(self, api: str) -> tuple[int, int]:
+        """``(per second, per minute)`` for one API: ``rate_limits`` names it,
+        else the candidate APIs' documented limits, else ``rate_per_second`` /
+        ``rate_per_minute`` (the exam APIs)."""
+        configured = self.config["rate_limits"].get(api)
+        if configured is not None:
+            per_second, per_minute = configured
+            return int(per_second), int(per_minute)
+        if api in API_RATE_LIMITS:
+            return API_RATE_LIMITS[api]
+        return int(self.config["rate_per_second"]), int(self.config["rate_per_minute"])
+
     def rate_check(self, app_id: str, api: str) -> None:
         """Sliding windows of 1 s and 60 s per (app, API)."""
         with self.lock:
             if not self.config["rate_limit"]:
                 return
-            refused = self.windows.admit(
-                (app_id, api),
-                int(self.config["rate_per_second"]),
-                int(self.config["rate_per_minute"]),
-            )
+            refused = self.windows.admit((app_id, api), *self.limits(api))
             if refused is not None:
                 limit, reset = refused
                 self.rate_limited += 1
+                self.rate_limited_by_api[api] += 1
                 raise Reply(
                     429,
                     {"code": 99991400, "msg": "request trigger frequency limit"},
