@@ -18,18 +18,33 @@ from feishu.contact import ContactCalls
 from feishu.exams import ExamCalls
 from feishu.models import (
     Application,
+    ApplicationDetail,
     Attachment,
     CreatedExam,
+    IdPage,
+    JobProcess,
+    JobProcessPage,
+    Stage,
+    StageTime,
+    TalentMatch,
     TestRecord,
     ms_to_datetime,
     to_decimal,
 )
 
+# Kept importable from here for existing callers; new code imports from feishu.
 __all__ = [
     "Application",
+    "ApplicationDetail",
     "Attachment",
     "CreatedExam",
     "FeishuClient",
+    "IdPage",
+    "JobProcess",
+    "JobProcessPage",
+    "Stage",
+    "StageTime",
+    "TalentMatch",
     "TestRecord",
     "ms_to_datetime",
     "to_decimal",

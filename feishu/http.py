@@ -31,19 +31,22 @@ from feishu.errors import (
     RateLimitedError,
     RequestNotSentError,
     TokenError,
+    WrongMobileError,
 )
 
 USER_AGENT = f"hiring_portal/{__version__}"
 JSON_CONTENT_TYPE = "application/json; charset=utf-8"
 
-# Feishu codes (feishu-api.md section 9).
+# Feishu codes (feishu-api.md section 9, feishu-candidates.md).
 CODE_RATE_LIMITED = 99991400
 CODES_INVALID_TOKEN = frozenset({99991663, 99991664, 99991668, 99991671})
 CODE_MISSING_SCOPE = 99991672
 CODE_HIRE_SYSTEM_ERROR = 1002001
 CODE_HIRE_PARAMETER_ERROR = 1002002
-# UNCONFIRMED: a third-party copy of the hire error table names 1002201
-# "Application not exist" (feishu-api.md section 6).
+# talents/batch_get_id: "wrong mobile, check mobile_code and the numbers".
+CODE_WRONG_MOBILE = 1002009
+# get_detail documents 1002201 "application does not exist" (HTTP 400); for the
+# older GET /applications/:id it is UNCONFIRMED (feishu-api.md section 6).
 CODE_APPLICATION_NOT_FOUND = 1002201
 
 _TOKEN_IN_TEXT = re.compile(r'("(?:tenant_|app_)?access_token"\s*:\s*")[^"]*(")')
@@ -186,6 +189,12 @@ def error_for(
     msg = answer.msg or f"{what}: code {code}"
     if code == CODE_HIRE_PARAMETER_ERROR:
         return ParameterError(msg, **common)
+    if code == CODE_WRONG_MOBILE:
+        return WrongMobileError(
+            f"{what}: Feishu refused a mobile number; check mobile_code and the "
+            f"numbers ({msg})",
+            **common,
+        )
     if code == CODE_MISSING_SCOPE:
         return MissingScopeError(msg, scopes=scopes(answer.payload), **common)
     if code in CODES_INVALID_TOKEN:
