@@ -240,3 +240,27 @@ def test_moving_an_application_that_does_not_exist_is_404(sandbox, command):
     )
 
     assert response.status_code == 404
+
+
+def test_lark_oapis_dispatcher_accepts_the_sandboxs_push(sandbox, receiver):
+    from lark_oapi.core.model.raw_request import RawRequest
+    from lark_oapi.event.dispatcher_handler import EventDispatcherHandler
+
+    received = []
+    handler = (
+        EventDispatcherHandler.builder(KEY, TOKEN)
+        .register_p2_hire_application_stage_changed_v1(received.append)
+        .build()
+    )
+    url = receiver()
+    configure(sandbox, url.url)
+    sandbox.move(APP, INTERVIEW)
+    ((headers, body),) = url.wait_for(1)
+    request = RawRequest()
+    request.uri, request.headers, request.body = "/callback", headers, body
+
+    response = handler.do(request)
+
+    assert response.status_code == 200, response.content
+    assert received[0].event.application_id == APP
+    assert received[0].event.target_stage_id == INTERVIEW
