@@ -106,6 +106,11 @@ class ParameterError(PermanentError):
     """Code 1002002: Feishu's message says which parameter."""
 
 
+class WrongMobileError(PermanentError):
+    """Code 1002009 (talents/batch_get_id): Feishu refused a mobile number. Check
+    ``mobile_code`` and the numbers; one call carries one country code."""
+
+
 class MissingScopeError(PermanentError):
     """Code 99991672: the app lacks a scope; grant it in the developer console."""
 

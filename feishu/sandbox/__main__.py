@@ -12,6 +12,7 @@ import sys
 import threading
 from types import FrameType
 
+from feishu.sandbox.demo import WORLDS
 from feishu.sandbox.server import make_server
 
 DEFAULT_SECRET = "sandbox-secret"  # noqa: S105 (the sandbox's own, not a real one)
@@ -21,7 +22,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="python -m feishu.sandbox",
         description="A fake Feishu Open Platform (token, hire exams, attachments, "
-        "tests/search, applications, contact batch_get_id). Control: /_sandbox/.",
+        "tests/search, applications, get_detail, talents/batch_get_id, "
+        "job_processes, contact batch_get_id, event pushes). Control: /_sandbox/.",
     )
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8801, help="0: any free port")
@@ -47,6 +49,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         default=30,
         help="seconds an idle kept-alive connection stays open",
     )
+    parser.add_argument(
+        "--world",
+        choices=sorted(WORLDS),
+        default="empty",
+        help="the candidate world at start-up and after a reset: 'empty' (job "
+        "processes and jobs only) or 'demo' (make run's candidates)",
+    )
     parser.add_argument("--verbose", action="store_true", help="log every request")
     return parser.parse_args(argv)
 
@@ -60,6 +69,7 @@ def main(argv: list[str] | None = None) -> int:
         app_secret=args.app_secret,
         keepalive_timeout=args.keepalive_timeout,
         verbose=args.verbose,
+        world=args.world,
         token_lifetime=args.token_lifetime,
         token_reuse_threshold=args.token_reuse_threshold,
         rate_limit=not args.no_rate_limit,
@@ -88,7 +98,7 @@ def main(argv: list[str] | None = None) -> int:
     print(
         f"Feishu sandbox listening on {server.url} "
         f"app_id={args.app_id} app_secret={secret} (sandbox credentials) "
-        f"rate_limit={rate} control={server.url}/_sandbox/",
+        f"rate_limit={rate} world={args.world} control={server.url}/_sandbox/",
         flush=True,
     )
     try:

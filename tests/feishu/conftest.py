@@ -21,6 +21,7 @@ from feishu_helpers import (  # noqa: E402
     APP_ID,
     APP_SECRET,
     REDIS_URL,
+    CallbackReceiver,
     CannedServer,
     Sandbox,
     start_sandbox,
@@ -81,6 +82,21 @@ def canned_server() -> Iterator[Callable[[bytes], CannedServer]]:
     yield make
     for server in servers:
         server.close()
+
+
+@pytest.fixture
+def receiver() -> Iterator[Callable[..., CallbackReceiver]]:
+    """Request URLs for event pushes, closed after the test."""
+    receivers: list[CallbackReceiver] = []
+
+    def make(**kwargs: Any) -> CallbackReceiver:
+        made = CallbackReceiver(**kwargs)
+        receivers.append(made)
+        return made
+
+    yield make
+    for made in receivers:
+        made.close()
 
 
 @pytest.fixture

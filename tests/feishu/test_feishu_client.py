@@ -11,7 +11,7 @@ from decimal import Decimal
 import pytest
 from feishu_helpers import APP_SECRET, APPLICATION_ID, OPERATOR, start_sandbox
 
-import feishu.client
+import feishu.exams
 from feishu import (
     CredentialsError,
     FeishuError,
@@ -281,7 +281,7 @@ def test_upload_attachment_refuses_bad_files_before_any_call(
 
 
 def test_upload_attachment_refuses_files_over_the_limit(sandbox, client, monkeypatch):
-    monkeypatch.setattr(feishu.client, "ATTACHMENT_MAX_BYTES", len(PDF) - 1)
+    monkeypatch.setattr(feishu.exams, "ATTACHMENT_MAX_BYTES", len(PDF) - 1)
 
     with pytest.raises(InvalidRequestError, match="larger than"):
         client.upload_attachment(io.BytesIO(PDF), "big.pdf")
