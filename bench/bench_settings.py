@@ -3,7 +3,7 @@ benchmark needs.
 
 ``BENCH_DELIVER_RATE_LIMIT`` (e.g. ``25/s``) puts Celery's per-worker ``rate_limit``
 on the delivery task, through ``CELERY_TASK_ANNOTATIONS``: the baseline the shared
-limiter is compared with. hiring_portal/settings.py has no such variable (the
+limiter is compared with. the portal's settings have no such variable (the
 portal must never rely on a per-worker limit), so the benchmark adds it here and
 passes ``DJANGO_SETTINGS_MODULE=bench.bench_settings`` to its workers.
 """

@@ -52,7 +52,7 @@ def paused_for(*, take_probe: bool = True) -> float | None:
     probe_key = f"hp:breaker-probe:{settings.FEISHU_APP_ID}"
     if cache.add(probe_key, "1", timeout=settings.DELIVERY_LEASE_SECONDS):
         return None
-    return float(settings.BREAKER_PROBE_WAIT_SECONDS)
+    return float(settings.DELIVERY_BREAKER_PROBE_WAIT_SECONDS)
 
 
 def half_open() -> bool:
@@ -76,8 +76,8 @@ def trip(*, reason: str, code: int | None, cooldown: float | None = None) -> Non
             else 0
         )
         cooldown = min(
-            max(settings.BREAKER_COOLDOWN_SECONDS, previous * 2),
-            settings.BREAKER_MAX_COOLDOWN_SECONDS,
+            max(settings.DELIVERY_BREAKER_COOLDOWN_SECONDS, previous * 2),
+            settings.DELIVERY_BREAKER_MAX_COOLDOWN_SECONDS,
         )
     FeishuAppState.objects.filter(pk=state.pk).update(
         paused_until=now + dt.timedelta(seconds=cooldown),
@@ -141,7 +141,7 @@ def record_server_failure(*, code: int | None, message: str) -> None:
         consecutive_failures=F("consecutive_failures") + 1, last_answer_at=Now()
     )
     state.refresh_from_db(fields=["consecutive_failures"])
-    if state.consecutive_failures >= settings.BREAKER_FAILURE_THRESHOLD:
+    if state.consecutive_failures >= settings.DELIVERY_BREAKER_FAILURE_THRESHOLD:
         trip(
             reason=_(
                 "Feishu answered %(count)d times in a row with a server error "

@@ -7,7 +7,7 @@ Feishu's tests/search before anything is posted again.
   delivered long enough ago is looked up too), and the settling delay has passed
   → it was not created: back to ``pending``;
 - anything else → stays ``unknown``; checked again with backoff for
-  ``RECONCILE_GIVE_UP_SECONDS``, then it waits for staff.
+  ``DELIVERY_RECONCILE_GIVE_UP_SECONDS``, then it waits for staff.
 """
 
 from __future__ import annotations
@@ -49,7 +49,10 @@ ENGINE = HistorySource.ENGINE
 def settle_seconds(state: FeishuAppState | None = None) -> float:
     """How long after a create to wait before trusting tests/search's answer."""
     state = state or breaker.app_state()
-    return max(settings.RECONCILE_SETTLE_SECONDS, 2 * state.observed_search_lag_seconds)
+    return max(
+        settings.DELIVERY_RECONCILE_SETTLE_SECONDS,
+        2 * state.observed_search_lag_seconds,
+    )
 
 
 def _record_time(record: TestRecord) -> dt.datetime | None:
@@ -149,7 +152,7 @@ def exam_results_reconcile(
 
     trusted = _update_search_trust(state, probe, records)
     attempts_by_result = _unknown_attempt_starts([r.pk for r in rows])
-    tolerance = seconds(settings.RECONCILE_CLOCK_TOLERANCE_SECONDS)
+    tolerance = seconds(settings.DELIVERY_RECONCILE_CLOCK_TOLERANCE_SECONDS)
     now = timezone.now()
     for row in rows:
         SyncAttempt.objects.create(
@@ -255,7 +258,7 @@ def _update_search_trust(
         "search_checked_at": Now(),
         "observed_search_lag_seconds": max(state.observed_search_lag_seconds, age),
     }
-    if age > settings.SEARCH_TRUST_GIVE_UP_SECONDS:
+    if age > settings.DELIVERY_SEARCH_TRUST_GIVE_UP_SECONDS:
         values["search_lists_created"] = False
     FeishuAppState.objects.filter(pk=state.pk).update(**values)
     return False
@@ -290,7 +293,7 @@ def _still_unknown(
     rows: list[ExamResult], *, actor: Any, source: str, force: bool, why: str
 ) -> None:
     now = timezone.now()
-    give_up = seconds(settings.RECONCILE_GIVE_UP_SECONDS)
+    give_up = seconds(settings.DELIVERY_RECONCILE_GIVE_UP_SECONDS)
     for row in rows:
         since = row.unknown_since or now
         checks = SyncAttempt.objects.filter(
@@ -306,8 +309,8 @@ def _still_unknown(
         else:
             delay = backoff(
                 checks,
-                settings.RECONCILE_BACKOFF_BASE_SECONDS,
-                settings.RECONCILE_BACKOFF_CAP_SECONDS,
+                settings.DELIVERY_RECONCILE_BACKOFF_BASE_SECONDS,
+                settings.DELIVERY_RECONCILE_BACKOFF_CAP_SECONDS,
             )
             next_at = now + seconds(delay)
             message = _(

@@ -180,7 +180,7 @@ def _failed(
             claim,
             status=Status.PENDING,
             attempts=F("attempts") - 1,
-            next_attempt_at=Now() + seconds(settings.BREAKER_COOLDOWN_SECONDS),
+            next_attempt_at=Now() + seconds(settings.DELIVERY_BREAKER_COOLDOWN_SECONDS),
             last_error_message=message,
             **common,
         )

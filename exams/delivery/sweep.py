@@ -26,7 +26,7 @@ from .timing import seconds
 Status = ExamResult.Status
 Outcome = SyncAttempt.Outcome
 SWEEP_LOCK = "sweep"
-RECONCILE_BATCH = 100  # one tests/search call covers 100 applications
+DELIVERY_RECONCILE_BATCH = 100  # one tests/search call covers 100 applications
 
 
 def delivery_sweep() -> dict[str, int]:
@@ -54,8 +54,8 @@ def delivery_sweep() -> dict[str, int]:
             .values_list("pk", flat=True)[:batch]
         )
         counts["to_reconcile"] = len(due_unknown)
-        for start in range(0, len(due_unknown), RECONCILE_BATCH):
-            enqueue.reconcile(due_unknown[start : start + RECONCILE_BATCH])
+        for start in range(0, len(due_unknown), DELIVERY_RECONCILE_BATCH):
+            enqueue.reconcile(due_unknown[start : start + DELIVERY_RECONCILE_BATCH])
             counts["reconcile_batches"] += 1
         counts["dispatched"] = exam_results_dispatch_due()
         return counts

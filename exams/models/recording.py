@@ -2,12 +2,14 @@
 
 - ``save_recorded`` / ``delete_recorded``: ``save()`` / ``delete()`` as
   simple-history records them, with who and through what.
-- ``bulk_create_recorded``: simple-history's ``bulk_create_with_history``.
-- ``update_recorded``: one locking SELECT, one UPDATE and one INSERT of snapshots
-  per chunk of rows (simple-history's ``bulk_history_create``), whatever the number
-  of rows: the same values for all, as a bulk action or an import sets them.
 - ``record_snapshots``: the delivery engine's conditional updates, which know the
-  row and the values they wrote.
+  row and the values they wrote (simple-history's ``bulk_history_create``).
+- ``bulk_create_recorded`` and ``update_recorded``: the bulk paths (imports, bulk
+  actions), a few statements per 2,000 rows whatever their number. Their
+  snapshots are copied from the rows by the database itself (``INSERT … SELECT``
+  into simple-history's table, the same columns simple-history writes), so no
+  Python object is built per snapshot: with simple-history's own bulk helpers the
+  history of a bulk send cost more than writing the rows (bench/audit_cost.py).
 """
 
 from __future__ import annotations
@@ -16,10 +18,10 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from django.contrib.auth.base_user import AbstractBaseUser
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Expression
 from django.utils import timezone
-from simple_history.utils import bulk_create_with_history
+from django.utils.functional import SimpleLazyObject
 
 from .history import recorded_as
 from .results import ExamResult, ExamResultQuerySet
@@ -62,17 +64,19 @@ def bulk_create_recorded(
     """
     # One time for the batch: Django then inserts it in one statement's fast path.
     now = timezone.now()
+    rows = list(results)
     with recorded_as(actor=actor, source=source), transaction.atomic():
-        return list(
-            bulk_create_with_history(
-                list(results),
-                ExamResult,
-                batch_size=batch_size,
-                default_user=actor,
-                default_date=now,
-                custom_historical_attrs={"source": source},
+        for start in range(0, len(rows), batch_size):
+            chunk = ExamResult.objects.bulk_create(rows[start : start + batch_size])
+            _copy_snapshots(
+                [row.pk for row in chunk],
+                kind="+",
+                actor=actor,
+                source=source,
+                reason="",
+                when=now,
             )
-        )
+    return rows
 
 
 def update_recorded(
@@ -97,25 +101,89 @@ def update_recorded(
             raise ValueError(
                 f"{name}: a tracked field needs a value, not an expression"
             )
-    changed: list[ExamResult] = []
-    ids: list[int] = []
+    attnames = [ExamResult._meta.get_field(name).attname for name in tracked]
+    new = [
+        ExamResult._meta.get_field(name).to_python(values[name])
+        if not hasattr(values[name], "pk")
+        else values[name].pk
+        for name in tracked
+    ]
+    now = timezone.now()
     with transaction.atomic():
         rows = list(
-            queryset.order_by().select_for_update().only(*ExamResult.TRACKED_FIELDS)
+            queryset.order_by().select_for_update().values_list("pk", *attnames)
         )
-        ids = [row.pk for row in rows]
+        ids = [row[0] for row in rows]
+        changed = [row[0] for row in rows if reason or list(row[1:]) != new]
         for start in range(0, len(ids), CHUNK):
             ExamResult.objects.filter(
                 pk__in=ids[start : start + CHUNK]
             )._update_unrecorded(**values)
-        for row in rows:
-            before = row.tracked_values()
-            for name in tracked:
-                setattr(row, name, values[name])
-            if reason or row.tracked_values() != before:
-                changed.append(row)
-        record_snapshots(changed, actor=actor, source=source, reason=reason)
+        for start in range(0, len(changed), CHUNK):
+            _copy_snapshots(
+                changed[start : start + CHUNK],
+                kind="~",
+                actor=actor,
+                source=source,
+                reason=reason,
+                when=now,
+            )
     return ids
+
+
+def _snapshot_statement() -> str:
+    """``INSERT INTO <history> (<tracked columns>, <history columns>) SELECT
+    <tracked columns>, %s… FROM <results> WHERE id IN (…)``, without the ids."""
+    quote = connection.ops.quote_name
+    history = ExamResult.history.model  # type: ignore[attr-defined]
+    copied = [
+        field.column
+        for field in history._meta.concrete_fields
+        if field.attname in {"id", *ExamResult.TRACKED_ATTNAMES}
+    ]
+    own = [
+        "history_date",
+        "history_type",
+        "history_user_id",
+        "history_change_reason",
+        "source",
+    ]
+    # Identifiers from the models, quoted; every value is a parameter.
+    return (
+        f"INSERT INTO {quote(history._meta.db_table)} "  # noqa: S608
+        f"({', '.join(quote(c) for c in copied + own)}) "
+        f"SELECT {', '.join(quote(c) for c in copied)}, %s, %s, %s, %s, %s "
+        f"FROM {quote(ExamResult._meta.db_table)} WHERE {quote('id')} IN "
+    )
+
+
+_SNAPSHOT = SimpleLazyObject(_snapshot_statement)
+
+
+def _copy_snapshots(
+    ids: list[int],
+    *,
+    kind: str,
+    actor: AbstractBaseUser | None,
+    source: str,
+    reason: str,
+    when: Any,
+) -> None:
+    if not ids:
+        return
+    params = [
+        connection.ops.adapt_datetimefield_value(when),
+        kind,
+        actor.pk if actor is not None else None,
+        reason,
+        source,
+        *ids,
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            str(_SNAPSHOT) + "(" + ", ".join(["%s"] * len(ids)) + ")",
+            params,
+        )
 
 
 def record_snapshots(

@@ -171,7 +171,7 @@ def test_an_unknown_outcome_is_resolved_with_check_feishu(
     page, live_server, start_worker, sender_login, sandbox
 ):
     # Reconciliation left to staff: the worker would wait ten minutes to check.
-    start_worker(env={"RECONCILE_SETTLE_SECONDS": "600"})
+    start_worker(env={"DELIVERY_RECONCILE_SETTLE_SECONDS": "600"})
     sandbox.configure(fail_ratio=1.0, fail_mode="after")
     result = ExamResultFactory(entered_by=sender_login)
     services.exam_results_send(

@@ -1,0 +1,14 @@
+"""Spreadsheet imports and the results list at scale."""
+
+from .environment import env
+
+# Above this many rows the admin shows "more than N" instead of counting them all.
+EXAMS_CHANGELIST_COUNT_LIMIT = env.int("EXAMS_CHANGELIST_COUNT_LIMIT", 10_000)
+# Larger files are written by a worker, previews expire, and uploads above the
+# size are refused.
+EXAMS_IMPORT_BACKGROUND_ROWS = env.int("EXAMS_IMPORT_BACKGROUND_ROWS", 5000)
+EXAMS_IMPORT_PREVIEW_TTL_HOURS = env.int("EXAMS_IMPORT_PREVIEW_TTL_HOURS", 24)
+EXAMS_IMPORT_MAX_BYTES = env.int("EXAMS_IMPORT_MAX_BYTES", 50 * 1024 * 1024)
+# A confirmed import still waiting for a worker after this long is sent again (its
+# message was lost, e.g. the broker was down).
+EXAMS_IMPORT_REQUEUE_SECONDS = env.int("EXAMS_IMPORT_REQUEUE_SECONDS", 120)
