@@ -163,6 +163,7 @@ def feishu_state() -> dict[str, Any]:
             "paused_until",
             "pause_reason",
             "pause_code",
+            "lookup_problem",
         )
         .first()
     )

@@ -1,5 +1,5 @@
 """Celery tasks: thin. Each takes ids, calls the service it is named after, and
-returns. Work is handed to them by name from one place, exams.delivery.enqueue.
+returns. Work is handed to them by name from one place, exams.gateway.enqueue.
 
 Delivery retries are not Celery's: transient failures are rescheduled through the
 row's ``next_attempt_at`` (see exams.delivery), never as long countdowns that the
@@ -14,6 +14,7 @@ from celery import shared_task
 from django.conf import settings
 
 from .audit.alerts import alerts_check, exam_results_check_feishu
+from .candidates.lookups import candidate_applications_lookup
 from .delivery.pump import exam_results_dispatch_due
 from .delivery.reconcile import exam_results_reconcile
 from .delivery.sending import exam_result_deliver
@@ -87,3 +88,8 @@ def import_batches_sweep_task() -> dict[str, int]:
 @shared_task(ignore_result=True)
 def alerts_check_task() -> dict[str, Any]:
     return alerts_check()
+
+
+@shared_task(ignore_result=True)
+def candidate_applications_lookup_task(application_ids: list[str]) -> dict[str, int]:
+    return candidate_applications_lookup(application_ids)

@@ -177,12 +177,27 @@ class CandidateCalls(BaseClient):
         if not isinstance(app, dict) or not app.get("id"):
             return None
         status = app.get("active_status")
+        stage = _dict(app.get("stage"))
+        stage_id = id_string(stage.get("id"))
+        entered = [
+            ms_to_datetime(entry.get("enter_time"))
+            for entry in app.get("stage_time_list") or []
+            if isinstance(entry, dict) and str(entry.get("stage_id", "")) == stage_id
+        ]
+        reasons = [r for r in app.get("termination_reason_list") or [] if _text(r)]
         return Application(
             id=str(app["id"]),
             job_id=app.get("job_id"),
             talent_id=app.get("talent_id"),
             active_status=status if isinstance(status, int) else None,
             raw=app,
+            stage_id=stage_id,
+            stage_zh_name=_text(stage.get("zh_name")),
+            stage_en_name=_text(stage.get("en_name")),
+            stage_type=_int(stage.get("type")),
+            termination_reason=_text(app.get("termination_reason_note"))
+            or ("、".join(reasons) if reasons else None),
+            entered_stage_at=max((e for e in entered if e), default=None),
         )
 
     def get_application_detail(self, application_id: str) -> ApplicationDetail | None:

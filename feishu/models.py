@@ -87,11 +87,25 @@ class TestRecord:
 
 @dataclass(frozen=True)
 class Application:
+    """``GET /hire/v1/applications/:id`` (section 3a): the application's state
+    without names (50/s, where get_detail is 10/s)."""
+
     id: str
     job_id: str | None
     talent_id: str | None
     active_status: int | None
     raw: dict[str, Any] = field(repr=False)
+    stage_id: str | None = None
+    stage_zh_name: str | None = None
+    stage_en_name: str | None = None
+    stage_type: int | None = None
+    # termination_reason_note, else the reasons listed (3a has no i18n names).
+    termination_reason: str | None = None
+    entered_stage_at: datetime | None = None
+
+    @property
+    def active(self) -> bool:
+        return self.active_status == 1
 
 
 # -- candidates (feishu-candidates.md) ------------------------------------------

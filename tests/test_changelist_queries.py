@@ -193,7 +193,11 @@ def test_a_digits_search_looks_up_ids_and_never_names(
     assert "application_id" in where
     assert "exam_id" in where
     assert "exam_resource_name" not in where
-    assert "%2024%" not in where  # a prefix, never a contains
+    # The ids by prefix, never a contains over the results; only candidates'
+    # mobiles (in their own table, by its trigram index) are searched within.
+    contains = [m.start() for m in re.finditer("%2024%", where)]
+    assert contains
+    assert all("mobile_number" in where[max(0, i - 120) : i] for i in contains)
 
 
 def test_a_name_search_matches_part_of_a_name_whatever_the_case(

@@ -68,6 +68,7 @@ def test_counts_by_status_match_the_data_and_link_to_the_filtered_list(
         "synced": 4,
         "failed": 1,
         "unknown": 1,
+        "held": 0,
     }
     client.force_login(superuser)
     page = client.get(INDEX).content.decode()

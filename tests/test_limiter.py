@@ -9,17 +9,21 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
-from exams.delivery.limiter import FileLimiter, Limits, RedisLimiter
+from exams.gateway.limiter import FileLimiter, LimitTable, Limits, RedisLimiter
 
 pytestmark = pytest.mark.embedded
 
 LIMITS = Limits(per_second=5, per_minute=12, margin=0.05, minute_margin=0.05)
+DETAIL = Limits(per_second=2, per_minute=100, margin=0.05, minute_margin=0.05)
+TABLE = LimitTable(
+    (("exams", LIMITS), ("tests_search", LIMITS), ("application_detail", DETAIL))
+)
 
 
 def make_limiter(kind: str, path: str, app: str):
     if kind == "redis":
-        return RedisLimiter(settings.REDIS_URL, app, LIMITS)
-    return FileLimiter(Path(path), LIMITS)
+        return RedisLimiter(settings.REDIS_URL, app, TABLE)
+    return FileLimiter(Path(path), TABLE)
 
 
 def _grab(kind: str, path: str, app: str, seconds: float, queue) -> None:
@@ -84,3 +88,23 @@ def test_a_block_pauses_every_caller_of_that_api_only(kind, tmp_path, app_id):
     first.block("exams", 2)
     assert 1 < second.acquire("exams") <= 2
     assert second.acquire("tests_search") == 0
+
+
+def test_each_api_has_its_own_limits(kind, tmp_path, app_id):
+    # get_detail allows 10 a second where the exam APIs allow 50: a lookup never
+    # takes an exam post's permit, and each stays under its own limit.
+    limiter = make_limiter(kind, str(tmp_path / "l.json"), app_id)
+    assert [limiter.acquire("application_detail") for _ in range(2)] == [0, 0]
+    assert limiter.acquire("application_detail") > 0
+    assert limiter.available("exams") == (5, 0.0)
+
+
+def test_the_documented_limits_of_the_candidate_apis(settings):
+    settings.FEISHU_RATE_LIMITS = {"job_processes": (5, 100)}
+    table = LimitTable.from_settings()
+    assert table.for_api("application_detail").per_second == 10
+    assert table.for_api("application_get").per_minute == 1000
+    assert table.for_api("job_processes").per_second == 5
+    assert table.for_api("exams").per_second == settings.FEISHU_RATE_PER_SECOND
+    with pytest.raises(KeyError):
+        table.for_api("no_such_api")

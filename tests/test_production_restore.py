@@ -17,8 +17,8 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from exams.audit.history import result_changes
-from exams.delivery.client import get_client
 from exams.entry import services
+from exams.gateway.client import get_client
 from exams.models import ExamResult, HistorySource, SyncAttempt
 from tests.delivery.conftest import (  # noqa: F401 - fixtures used by name
     sandbox,

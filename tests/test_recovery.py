@@ -13,9 +13,9 @@ from django.core.cache import cache
 from django.urls import reverse
 from django.utils import timezone
 
-from exams.delivery import locks
 from exams.delivery.pump import PUMP_AGAIN, PUMP_LOCK, exam_results_dispatch_due
 from exams.delivery.sweep import delivery_sweep
+from exams.gateway import locks
 from exams.importing import service
 from exams.models import ExamResult, ImportBatch, SyncAttempt
 from tests.broker import broker_down

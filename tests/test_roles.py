@@ -143,6 +143,7 @@ ACTIONS = {
     "check_feishu": ("unknown", {"sender"}),
     "resend_anyway": ("unknown", {"sender"}),
     "mark_delivered": ("unknown", {"sender"}),
+    "send_anyway": ("held", {"sender"}),
     "export_selected_csv": ("draft", set(ROLES)),
 }
 
@@ -195,6 +196,19 @@ def _allowed_outcome(client, user, action, result):
         assert _run(client, action, result, exam_id="70009").status_code == 302
         result.refresh_from_db()
         assert (result.status, result.exam_id) == ("synced", "70009")
+    elif action == "send_anyway":
+        form = _run(client, action, result)
+        assert form.status_code == 200
+        assert 'name="why"' in form.content.decode()
+        why = "Took the exam before the move"
+        assert _run(client, action, result, confirm="yes", why=why).status_code == 302
+        result.refresh_from_db()
+        assert (result.status, result.check_override) == ("pending", why)
+        change = result_changes(result.pk)[0]
+        assert (change.actor, change.reason_display) == (
+            user,
+            "Sent although the check failed",
+        )
     elif action == "export_selected_csv":
         response = _run(client, action, result)
         assert response.status_code == 200
@@ -217,6 +231,8 @@ def test_actions_are_allowed_with_their_outcome_or_refused_with_403(
     extra = {"exam_id": "70001"} if status == "synced" else {}
     if status == "pending":
         extra["next_attempt_at"] = timezone.now() + dt.timedelta(hours=1)
+    if status == "held":
+        extra["hold_code"] = "terminated"
     result = exam_result_factory(status=status, **extra)
     client.force_login(users[role])
     if role in allowed:

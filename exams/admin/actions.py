@@ -21,12 +21,13 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
-from ..delivery import enqueue, steering
+from ..delivery import steering
 from ..delivery.reconcile import exam_results_reconcile
 from ..entry.services import exam_results_send
+from ..gateway import enqueue
 from ..models import ExamResult
 from .exports import export_response
-from .forms import MarkDeliveredForm
+from .forms import MarkDeliveredForm, SendAnywayForm
 
 Status = ExamResult.Status
 INLINE_CHECK_LIMIT = 100  # one tests/search call covers 100 applications
@@ -254,6 +255,42 @@ def mark_delivered(
 
 
 @admin.action(
+    description=gettext_lazy("Send anyway (needs attention)…"), permissions=["send"]
+)
+def send_anyway(
+    modeladmin: Any, request: HttpRequest, queryset: QuerySet[ExamResult]
+) -> HttpResponse | None:
+    held = queryset.filter(status=Status.HELD).exclude(
+        hold_code=ExamResult.Hold.NOT_FOUND
+    )
+    form = SendAnywayForm(request.POST if request.POST.get("confirm") else None)
+    if not form.is_valid():
+        return confirm_page(
+            modeladmin,
+            request,
+            held,
+            action="send_anyway",
+            title=_("Send results whose application failed the check?"),
+            warning=_(
+                "Feishu says these applications are terminated or not in a "
+                "written-exam stage. A result sent to Feishu cannot be taken back. "
+                "Send them only if the candidate should have this result anyway, "
+                "and say why: it is kept in each result's history with your name. "
+                "Results whose application does not exist are not sent: fix their "
+                "application ID instead."
+            ),
+            button=_("Yes, send them anyway"),
+            form=form,
+        )
+    total = queryset.count()
+    ids = steering.exam_results_send_anyway(
+        queryset=queryset, actor=request.user, why=form.cleaned_data["why"]
+    )
+    report(modeladmin, request, len(ids), total - len(ids), _("queued to send anyway"))
+    return None
+
+
+@admin.action(
     description=gettext_lazy("Record a correction made in Feishu"),
     permissions=["send"],
 )
@@ -293,6 +330,7 @@ ACTIONS = (
     check_feishu,
     resend_anyway,
     mark_delivered,
+    send_anyway,
     record_correction,
     export_selected_csv,
     export_selected_xlsx,

@@ -15,7 +15,7 @@ from django.db.models import Q, QuerySet
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 
-from ..models import ExamResult, normalize_exam_name
+from ..models import CandidateApplication, ExamResult, normalize_exam_name
 
 
 class CappedCountPaginator(Paginator):
@@ -39,11 +39,23 @@ class CappedCountPaginator(Paginator):
     is_capped = False
 
 
+def _candidates(**lookup: str) -> Q:
+    """Results whose application's candidate matches ``lookup`` (a semi-join on
+    the mirror's own indexes: trigram ones on PostgreSQL)."""
+    return Q(
+        application_id__in=CandidateApplication.objects.filter(**lookup).values(
+            "application_id"
+        )
+    )
+
+
 def search_exam_results(
     queryset: QuerySet[ExamResult], term: str
 ) -> QuerySet[ExamResult]:
     """Digits look up ids (application id by prefix, exam_id exactly) through their
-    indexes; anything else searches exam names (a trigram index on PostgreSQL).
+    indexes, and candidates' mobiles; an address searches candidates' emails;
+    anything else searches exam names (a trigram index on PostgreSQL) and
+    candidates' names.
 
     A term with no run of three letters or digits ("笔试", "Go", "A卷") gives the
     trigram index nothing to look up: PostgreSQL would read every entry of it (2 s at
@@ -53,16 +65,23 @@ def search_exam_results(
     term = term.strip()
     if not term:
         return queryset
-    if term.isdigit():
-        return queryset.filter(Q(application_id__startswith=term) | Q(exam_id=term))
+    mobile = term.replace(" ", "").replace("-", "").removeprefix("+86")
+    if mobile.isdigit():
+        by_id = Q(application_id__startswith=mobile) | Q(exam_id=mobile)
+        if len(mobile) >= 4:
+            by_id |= _candidates(mobile_number__icontains=mobile)
+        return queryset.filter(by_id)
+    if "@" in term:
+        return queryset.filter(_candidates(email__icontains=term))
+    by_name = _candidates(candidate_name__icontains=term)
     if not _has_trigram(term):
         keys = distinct_exam_keys(MAX_EXAM_NAMES_LISTED + 1)
         if len(keys) <= MAX_EXAM_NAMES_LISTED:
             needle = normalize_exam_name(term).upper()
             return queryset.filter(
-                exam_key__in=[k for k in keys if needle in k.upper()]
+                Q(exam_key__in=[k for k in keys if needle in k.upper()]) | by_name
             )
-    return queryset.filter(exam_resource_name__icontains=term)
+    return queryset.filter(Q(exam_resource_name__icontains=term) | by_name)
 
 
 def _has_trigram(term: str) -> bool:

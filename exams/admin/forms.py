@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 
 from .. import rules
 from ..audit.review import AuditFilters
+from ..candidates.checks import hold_message, known_verdict
 from ..entry.operators import OperatorMissingError, operator_for
 from ..models import (
     ExamResult,
@@ -55,9 +56,12 @@ class ExamResultForm(forms.ModelForm):
             "user_id_type",
         )
 
-    def __init__(self, *args: Any, user: Any = None, **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, user: Any = None, send: bool = False, **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.user = user
+        self.send = send
         if "user_id_type" in self.fields and not self.instance.pk:
             self.initial.setdefault("user_id_type", settings.FEISHU_USER_ID_TYPE)
 
@@ -106,7 +110,31 @@ class ExamResultForm(forms.ModelForm):
                 operator_for(user=self.user, user_id_type=user_id_type)
             except OperatorMissingError as error:
                 self.add_error("operator_id", error)
+        if self.send and application_id and "application_id" not in self.errors:
+            self._check_application(application_id)
         return cleaned
+
+    def _check_application(self, application_id: str) -> None:
+        """Sending: refuse at once when Feishu was seen, recently, to hold what
+        delivery would hold. Otherwise delivery checks it before sending."""
+        if self.instance.check_override and (
+            application_id == self.instance.application_id
+        ):
+            return
+        verdict = known_verdict(application_id)
+        if verdict is not None and verdict.hold:
+            self.add_error(
+                "application_id",
+                hold_message(verdict.hold, verdict.params)
+                + " "
+                + str(
+                    _(
+                        "It was not sent: fix the application ID, or save it as a "
+                        "draft; with the send permission, “Send anyway” sends it "
+                        "with a reason."
+                    )
+                ),
+            )
 
 
 class MarkDeliveredForm(forms.Form):
@@ -115,6 +143,17 @@ class MarkDeliveredForm(forms.Form):
         regex=r"^[0-9A-Za-z_-]{1,64}$",
         help_text=_("The exam ID you found for this result in Feishu Hire."),
         error_messages={"invalid": _("Enter the exam ID exactly as Feishu shows it.")},
+    )
+
+
+class SendAnywayForm(forms.Form):
+    why = forms.CharField(
+        label=_("Why send anyway"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_(
+            "Kept in each result's history with your name, e.g. “the candidate "
+            "took the exam before the application was moved”."
+        ),
     )
 
 

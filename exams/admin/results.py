@@ -16,10 +16,11 @@ from django.utils.html import format_html
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext_lazy as _
 
-from ..delivery import breaker
+from ..candidates.checks import result_hold_message
 from ..entry import services
+from ..gateway import breaker
 from ..models import ExamResult, SyncAttempt
-from . import result_page
+from . import candidates, result_page
 from .actions import ACTIONS
 from .base import ReadOnlyPermissions
 from .changelist import CappedCountPaginator, ExamNameFilter, search_exam_results
@@ -30,6 +31,9 @@ Status = ExamResult.Status
 
 DELIVERY_FIELDS = (
     "status",
+    "hold_reason",
+    "check_override",
+    "matched_by",
     "attempts",
     "next_attempt_at",
     "exam_id",
@@ -53,6 +57,7 @@ ENTRY_FIELDS = (
 )
 
 STATUS_COLOURS = {
+    Status.HELD: "#c2410c",
     Status.DRAFT: "#6b7280",
     Status.PENDING: "#2563eb",
     Status.SENDING: "#7c3aed",
@@ -89,6 +94,7 @@ class ExamResultAdmin(ResultSpreadsheetMixin, admin.ModelAdmin):  # type: ignore
     change_form_template = "admin/exams/examresult/audit_change_form.html"
     list_display = (
         "application_id",
+        "candidate",
         "exam_resource_name",
         "score",
         "status_badge",
@@ -98,12 +104,18 @@ class ExamResultAdmin(ResultSpreadsheetMixin, admin.ModelAdmin):  # type: ignore
         "updated_at",
     )
     list_display_links = ("application_id", "exam_resource_name")
-    list_filter = ("status", ExamNameFilter, ("created_at", admin.DateFieldListFilter))
+    list_filter = (
+        "status",
+        "hold_code",
+        ExamNameFilter,
+        ("created_at", admin.DateFieldListFilter),
+    )
     list_select_related = ("entered_by",)
     search_fields = ("application_id", "exam_resource_name", "exam_id")
     search_help_text = _(
-        "Digits search application IDs (by prefix) and Feishu exam IDs; "
-        "anything else searches exam names."
+        "Digits search application IDs (by prefix), Feishu exam IDs and "
+        "candidates' mobiles; an address searches their emails; anything else "
+        "searches exam names and candidates' names."
     )
     ordering = ("-created_at", "-id")
     paginator = CappedCountPaginator
@@ -112,6 +124,9 @@ class ExamResultAdmin(ResultSpreadsheetMixin, admin.ModelAdmin):  # type: ignore
     list_per_page = 50
     inlines = (SyncAttemptInline,)
     actions = ACTIONS
+
+    class Media:
+        js = ("exams/candidates.js",)
 
     # --- permissions ---------------------------------------------------------
     def has_send_permission(self, request: HttpRequest) -> bool:
@@ -147,6 +162,20 @@ class ExamResultAdmin(ResultSpreadsheetMixin, admin.ModelAdmin):  # type: ignore
                 ),
                 name="exams_examresult_correction",
             ),
+            path(
+                "candidate/",
+                wrap(lambda request: candidates.candidate_json_view(self, request)),
+                name="exams_examresult_candidate",
+            ),
+            path(
+                "<int:object_id>/candidate/refresh/",
+                wrap(
+                    lambda request, object_id: candidates.candidate_refresh_view(
+                        self, request, object_id
+                    )
+                ),
+                name="exams_examresult_candidate_refresh",
+            ),
             *super().get_urls(),
         ]
 
@@ -169,15 +198,35 @@ class ExamResultAdmin(ResultSpreadsheetMixin, admin.ModelAdmin):  # type: ignore
             )
         return super().changelist_view(request, extra_context)
 
+    def get_changelist_instance(self, request: HttpRequest) -> Any:
+        changelist = super().get_changelist_instance(request)
+        candidates.attach_candidates(changelist.result_list)
+        return changelist
+
+    @admin.display(description=_("needs attention because"))
+    def hold_reason(self, obj: ExamResult) -> str:
+        return result_hold_message(obj) or "—"
+
+    @admin.display(description=_("candidate"))
+    def candidate(self, obj: ExamResult) -> SafeString:
+        return candidates.candidate_cell(obj)
+
     @admin.display(description=_("status"), ordering="status")
     def status_badge(self, obj: ExamResult) -> SafeString:
-        return format_html(
+        badge = format_html(
             '<span class="exam-status exam-status-{}" style="color:{};font-weight:600">'
             "{}</span>",
             obj.status,
             STATUS_COLOURS.get(obj.status, "inherit"),
             obj.get_status_display(),
         )
+        if obj.status == Status.HELD:
+            return format_html(
+                '{}<br><small class="hold-reason">{}</small>',
+                badge,
+                result_hold_message(obj),
+            )
+        return badge
 
     def get_search_results(
         self, request: HttpRequest, queryset: QuerySet[ExamResult], search_term: str
@@ -190,7 +239,9 @@ class ExamResultAdmin(ResultSpreadsheetMixin, admin.ModelAdmin):  # type: ignore
 
         class FormForUser(form_class):  # type: ignore[misc, valid-type]
             def __init__(self, *args: Any, **kw: Any) -> None:
-                super().__init__(*args, user=request.user, **kw)
+                super().__init__(
+                    *args, user=request.user, send="_send" in request.POST, **kw
+                )
 
         return FormForUser
 
@@ -228,8 +279,11 @@ class ExamResultAdmin(ResultSpreadsheetMixin, admin.ModelAdmin):  # type: ignore
         ) and (obj is None or obj.is_editable)
         context["show_send"] = may_save and self.has_send_permission(request)
         context["show_save_draft"] = may_save
+        context["candidate_json_url"] = reverse("admin:exams_examresult_candidate")
+        context["candidate_labels"] = candidates.candidate_labels()
         if obj is not None and obj.pk:
             context.update(result_page.result_audit_context(request, obj))
+            context.update(candidates.candidate_card_context(obj))
         return super().render_change_form(request, context, add, change, form_url, obj)
 
     def save_model(

@@ -29,8 +29,8 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from ..delivery.breaker import pause_status
 from ..delivery.reconcile import ReconcileReport, exam_results_reconcile
+from ..gateway.breaker import pause_status
 from ..models import AlertSent, ExamResult
 
 logger = logging.getLogger(__name__)

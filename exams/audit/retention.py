@@ -2,7 +2,9 @@
 
 Removed: exam results no longer in flight, their calls to Feishu, their history
 and score corrections, the history of drafts deleted long ago, finished imports
-no result points at any more, and the report files uploaded with the results.
+no result points at any more, the report files uploaded with the results, and
+the candidates read from Feishu (names, emails, mobiles) once no result names
+their application and they were not read since the cutoff.
 
 Kept: results that are ``pending``, ``sending`` or ``unknown``, however old. A
 pending result is about to be sent and a sending one is held by a worker; for an
@@ -25,10 +27,12 @@ from django.contrib.auth.base_user import AbstractBaseUser
 from django.core.files.storage import default_storage
 from django.db import transaction
 from django.db.models import Exists, OuterRef, Q
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from ..models import (
     AuditEvent,
+    CandidateApplication,
     ExamResult,
     HistoricalExamResult,
     ImportBatch,
@@ -60,6 +64,7 @@ class PurgeReport:
     imports: int = 0
     report_files: int = 0
     kept_in_flight: int = 0
+    candidates: int = 0
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -76,6 +81,17 @@ def _orphan_changes(cutoff: dt.datetime) -> Any:
     # past the retention age it goes too.
     return HistoricalExamResult.objects.filter(history_date__lt=cutoff).filter(
         ~Exists(ExamResult.objects.filter(pk=OuterRef("id")))
+    )
+
+
+def _old_candidates(cutoff: dt.datetime) -> Any:
+    # Candidates' names, emails and mobiles read from Feishu, once no result
+    # names their application and nothing has read them since the cutoff.
+    return CandidateApplication.objects.annotate(
+        seen=Coalesce("checked_at", "detail_fetched_at", "lookup_requested_at")
+    ).filter(
+        Q(seen__lt=cutoff) | Q(seen__isnull=True),
+        ~Exists(ExamResult.objects.filter(application_id=OuterRef("application_id"))),
     )
 
 
@@ -117,6 +133,7 @@ def candidate_data_purge(
         report.orphan_changes = _orphan_changes(cutoff).count()
         report.report_files = _purgeable(cutoff).exclude(report="").count()
         report.imports = _finished_imports(cutoff).count()
+        report.candidates = _old_candidates(cutoff).count()
         return report
     while _purge_chunk(cutoff, chunk, report):
         pass
@@ -135,6 +152,14 @@ def candidate_data_purge(
         for start in range(0, len(ids), chunk):
             report.imports += ImportBatch.objects.filter(
                 pk__in=ids[start : start + chunk]
+            ).delete()[0]
+    while True:
+        with transaction.atomic():
+            ids = list(_old_candidates(cutoff).values_list("pk", flat=True)[:chunk])
+            if not ids:
+                break
+            report.candidates += CandidateApplication.objects.filter(
+                pk__in=ids
             ).delete()[0]
     AuditEvent.objects.create(
         kind=AuditEvent.Kind.PURGE,

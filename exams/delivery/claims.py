@@ -22,10 +22,10 @@ from django.db.models.functions import Now
 
 from feishu import FeishuError
 
+from ..gateway import breaker
+from ..gateway.limiter import get_limiter
 from ..models import ExamResult, HistorySource, SyncAttempt
 from ..models.recording import record_snapshots
-from . import breaker
-from .limiter import get_limiter
 from .pump import pump_wake_in
 from .timing import seconds
 

@@ -14,10 +14,10 @@ from django.core.cache import cache
 from django.db.models import F, Q
 from django.db.models.functions import Now
 
+from ..gateway import breaker, enqueue
+from ..gateway.limiter import get_limiter
+from ..gateway.locks import lock_acquire, lock_release
 from ..models import ExamResult, ExamResultQuerySet
-from . import breaker, enqueue
-from .limiter import get_limiter
-from .locks import lock_acquire, lock_release
 from .timing import seconds
 
 logger = logging.getLogger(__name__)

@@ -26,6 +26,9 @@ from django.utils.translation import gettext as _
 
 from feishu import FeishuError, RateLimitedError, TestRecord
 
+from ..gateway import breaker
+from ..gateway.client import get_client
+from ..gateway.limiter import get_limiter
 from ..models import (
     ExamResult,
     FeishuAppState,
@@ -34,10 +37,7 @@ from ..models import (
     normalize_exam_name,
 )
 from ..models.recording import update_recorded
-from . import breaker
 from .claims import attempt_complete
-from .client import get_client
-from .limiter import get_limiter
 from .pump import pump_request
 from .timing import backoff, seconds
 

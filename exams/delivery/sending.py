@@ -29,19 +29,21 @@ from feishu import (
     exam_body,
 )
 
+from ..gateway import breaker
+from ..gateway.client import get_client
+from ..gateway.limiter import get_limiter
+from ..gateway.messages import deployment_wide, staff_message
 from ..models import ExamResult, SyncAttempt
 from ..rules import result_operator_problem
-from . import breaker
 from .claims import (
     Claim,
     attempt_complete,
     attempt_record,
+    claim_defer,
     claim_finish,
     claim_with_permit,
 )
-from .client import get_client
-from .limiter import get_limiter
-from .messages import deployment_wide, staff_message
+from .gate import exam_result_gate
 from .pump import pump_request, pump_wake_in
 from .reconcile import settle_seconds
 from .timing import backoff, seconds
@@ -55,12 +57,21 @@ Outcome = SyncAttempt.Outcome
 def exam_result_deliver(*, result_id: int) -> str:
     """Deliver one result to Feishu. Returns what happened, for logs and tests."""
     result = (
-        ExamResult.objects.filter(pk=result_id).only("status", "report", "uuid").first()
+        ExamResult.objects.filter(pk=result_id)
+        .only("status", "report", "uuid", "application_id", "check_override")
+        .first()
     )
     if result is None or result.status != Status.PENDING:
         return "not pending"
+    wait = breaker.paused_for(take_probe=False)
+    if wait is not None:
+        claim_defer(result_id, wait)
+        return "paused"
+    held = exam_result_gate(result)
+    if held is not None:
+        return held
     if result.report and not result.uuid:
-        return exam_result_upload_report(result_id=result_id)
+        return exam_result_upload_report(result_id=result_id, checked=True)
     claim = claim_with_permit(
         result_id, api="exams", lease_seconds=settings.DELIVERY_LEASE_SECONDS
     )

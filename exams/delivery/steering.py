@@ -79,3 +79,31 @@ def exam_results_mark_due_for_check(*, result_ids: list[int]) -> int:
     return ExamResult.objects.filter(pk__in=result_ids, status=Status.UNKNOWN).update(
         next_attempt_at=Now()
     )
+
+
+def exam_results_send_anyway(
+    *, queryset: ExamResultQuerySet, actor: AbstractBaseUser | None, why: str
+) -> list[int]:
+    """Staff decided to send held results although the check found the
+    application terminated or in another stage, saying why. An application that
+    does not exist can only be fixed, never sent anyway."""
+    why = why.strip()
+    if not why:
+        raise ValueError("say why the results are sent anyway")
+    ids = update_recorded(
+        queryset.filter(status=Status.HELD).exclude(
+            hold_code=ExamResult.Hold.NOT_FOUND
+        ),
+        actor=actor,
+        source=HistorySource.BULK_ACTION,
+        reason=HistoryReason.SEND_ANYWAY,
+        status=Status.PENDING,
+        check_override=why,
+        hold_code="",
+        hold_params={},
+        attempts=0,
+        next_attempt_at=None,
+        dispatched_at=None,
+    )
+    pump_request_after_commit()
+    return ids

@@ -15,10 +15,10 @@ from django.db import transaction
 from django.db.models.functions import Now
 from django.utils.translation import gettext as _
 
+from ..gateway import enqueue
+from ..gateway.locks import lock_held
 from ..models import ExamResult, SyncAttempt
-from . import enqueue
 from .claims import Claim, claim_finish
-from .locks import lock_held
 from .pump import exam_results_dispatch_due
 from .reconcile import settle_seconds
 from .timing import seconds

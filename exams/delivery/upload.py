@@ -11,12 +11,13 @@ from django.utils.translation import gettext as _
 
 from feishu import FeishuError, InvalidRequestError, RateLimitedError
 
+from ..gateway import breaker
+from ..gateway.client import get_client
+from ..gateway.limiter import get_limiter
+from ..gateway.messages import deployment_wide, staff_message
 from ..models import ExamResult, SyncAttempt
-from . import breaker
 from .claims import attempt_complete, attempt_record, claim_finish, claim_with_permit
-from .client import get_client
-from .limiter import get_limiter
-from .messages import deployment_wide, staff_message
+from .gate import exam_result_gate
 from .pump import pump_request
 from .timing import backoff, seconds
 
@@ -24,12 +25,24 @@ Status = ExamResult.Status
 Outcome = SyncAttempt.Outcome
 
 
-def exam_result_upload_report(*, result_id: int) -> str:
-    """Upload a result's report to get its attachment id, as a step of its own.
+def exam_result_upload_report(*, result_id: int, checked: bool = False) -> str:
+    """Upload a result's report to get its attachment id, as a step of its own,
+    once the result's application passed the check (``checked``: just done).
 
     Uploading again is harmless (an unused attachment creates no exam record), so
     any failure simply returns the row to pending with a backoff.
     """
+    if not checked:
+        result = (
+            ExamResult.objects.filter(pk=result_id, status=Status.PENDING)
+            .only("application_id", "check_override")
+            .first()
+        )
+        if result is None:
+            return "not pending"
+        held = exam_result_gate(result)
+        if held is not None:
+            return held
     claim = claim_with_permit(
         result_id,
         api="attachments",

@@ -10,8 +10,8 @@ from django.utils.translation import gettext as _
 
 from feishu import FeishuError, MissingScopeError
 
-from ..delivery.client import get_client
-from ..delivery.messages import staff_message
+from ..gateway.client import get_client
+from ..gateway.messages import staff_message
 from ..models import FeishuIdentity
 
 # What contact/v3/users/batch_get_id needs.

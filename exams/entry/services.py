@@ -15,6 +15,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from ..candidates.lookups import applications_request_lookup
 from ..delivery.pump import pump_request_after_commit
 from ..models import ExamResult, ExamResultQuerySet, HistorySource
 from ..models.recording import delete_recorded, save_recorded, update_recorded
@@ -45,7 +46,7 @@ def exam_result_fill_operator(*, result: ExamResult, user: AbstractBaseUser) -> 
 
 def _send_blocker(result: ExamResult) -> str | None:
     """Why ``result`` cannot be queued for delivery now, or None."""
-    if result.status not in (Status.DRAFT, Status.FAILED, Status.PENDING):
+    if result.status not in ExamResult.EDITABLE_STATUSES:
         return _("it is %(status)s") % {"status": result.get_status_display()}
     return result_operator_problem(result)
 
@@ -65,7 +66,9 @@ def exam_result_save(
     with transaction.atomic():
         if not result._state.adding:
             current = (
-                ExamResult.objects.select_for_update().only("status").get(pk=result.pk)
+                ExamResult.objects.select_for_update()
+                .only("status", "application_id")
+                .get(pk=result.pk)
             )
             if current.status not in ExamResult.EDITABLE_STATUSES:
                 raise ValidationError(
@@ -77,6 +80,11 @@ def exam_result_save(
                     code="read_only",
                 )
             result.status = current.status
+            if result.application_id != current.application_id:
+                # Another application: what was found or decided about the old
+                # one no longer applies.
+                _clear_check(result)
+                result.check_override = ""
         else:
             result.entered_by = actor  # type: ignore[assignment]
             result.status = Status.DRAFT
@@ -91,7 +99,14 @@ def exam_result_save(
         save_recorded(result, actor=actor, source=source)
         if send:
             _after_commit_deliver([result.pk])
+        application_id = result.application_id
+        transaction.on_commit(lambda: applications_request_lookup([application_id]))
     return result
+
+
+def _clear_check(result: ExamResult) -> None:
+    result.hold_code = ""
+    result.hold_params = {}
 
 
 def _mark_pending(result: ExamResult) -> None:
@@ -100,6 +115,7 @@ def _mark_pending(result: ExamResult) -> None:
     result.next_attempt_at = None
     result.last_error_code = None
     result.last_error_message = ""
+    _clear_check(result)
 
 
 @dataclass
@@ -118,7 +134,7 @@ def exam_results_send(
     queryset: ExamResultQuerySet,
     actor: AbstractBaseUser | None,
     source: str = Source.BULK_ACTION,
-    statuses: tuple[str, ...] = (Status.DRAFT, Status.FAILED),
+    statuses: tuple[str, ...] = (Status.DRAFT, Status.FAILED, Status.HELD),
 ) -> SendReport:
     """Queue every result of ``queryset`` in one of ``statuses`` for delivery.
 
@@ -141,13 +157,15 @@ def exam_results_send(
             next_attempt_at=None,
             last_error_code=None,
             last_error_message="",
+            hold_code="",
+            hold_params={},
         )
         if wrong_app_count:
             report.skipped[
                 _("operator belongs to another Feishu app; enter the operator again")
             ] = wrong_app_count
         if others:
-            report.skipped[_("not a draft or failed result")] = others
+            report.skipped[_("not a draft, failed or held result")] = others
         _after_commit_deliver(report.queued)
     return report
 

@@ -23,7 +23,7 @@ from django.db import transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from ..delivery import enqueue
+from ..gateway import enqueue
 from ..models import HistorySource, ImportBatch
 from . import plan as planning
 from . import reading

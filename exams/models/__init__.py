@@ -3,6 +3,7 @@
 
 from .attempts import SyncAttempt
 from .audit import AlertSent, AuditEvent, ScoreCorrection
+from .candidates import WRITTEN_EXAM_STAGE, CandidateApplication
 from .feishu_app import FeishuAppState, FeishuIdentity
 from .history import HistoryBypassError, HistorySource
 from .imports import ImportBatch
@@ -22,8 +23,10 @@ HistoricalExamResult = ExamResult.history.model
 __all__ = [
     "APPLICATION_ID_REGEX",
     "MAX_SCORE",
+    "WRITTEN_EXAM_STAGE",
     "AlertSent",
     "AuditEvent",
+    "CandidateApplication",
     "ExactDecimalField",
     "ExamResult",
     "ExamResultQuerySet",

@@ -75,6 +75,10 @@ class FeishuAppState(models.Model):
     paused_since = models.DateTimeField(null=True, blank=True)
     consecutive_failures = models.PositiveIntegerField(default=0)
     last_answer_at = models.DateTimeField(null=True, blank=True)
+    # The scopes the candidate lookups found missing (names and jobs not shown):
+    # shown on the dashboard until a lookup succeeds in full.
+    lookup_problem = models.CharField(max_length=255, blank=True)
+    lookup_problem_at = models.DateTimeField(null=True, blank=True)
     last_success_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:

@@ -47,6 +47,7 @@ class HistoryReason(models.TextChoices):
     RETRY_NOW = "retry_now", _("Retry now")
     RESEND_ANYWAY = "resend_anyway", _("Resend anyway")
     MARK_DELIVERED = "mark_delivered", _("Marked as delivered")
+    SEND_ANYWAY = "send_anyway", _("Sent although the check failed")
 
 
 class HistoryBase(models.Model):

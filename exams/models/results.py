@@ -128,11 +128,25 @@ class ExamResult(models.Model):
         SYNCED = "synced", _("Delivered")
         FAILED = "failed", _("Failed")
         UNKNOWN = "unknown", _("Outcome unknown")
+        HELD = "held", _("Needs attention")
+
+    class Hold(models.TextChoices):
+        """Why a result was not sent: what the check of its application found."""
+
+        NOT_FOUND = "not_found", _("Application not found in Feishu")
+        TERMINATED = "terminated", _("Application terminated")
+        WRONG_STAGE = "wrong_stage", _("Not in a written-exam stage")
+
+    class MatchedBy(models.TextChoices):
+        APPLICATION_ID = "id", _("Application ID")
+        EMAIL = "email", _("Email")
+        MOBILE = "mobile", _("Mobile")
 
     EDITABLE_STATUSES: ClassVar[tuple[str, ...]] = (
         Status.DRAFT,
         Status.FAILED,
         Status.PENDING,
+        Status.HELD,
     )
     # Filled in below, once the fields exist: every field but the bookkeeping.
     TRACKED_FIELDS: ClassVar[tuple[str, ...]] = ()
@@ -197,6 +211,20 @@ class ExamResult(models.Model):
     last_error_message = models.TextField(_("last error"), blank=True)
     last_log_id = models.CharField(_("last log ID"), max_length=128, blank=True)
     synced_at = models.DateTimeField(_("delivered at"), null=True, blank=True)
+    # Held ("needs attention"): what the check of the application found, with what
+    # the message needs (candidate, stage, reason), rendered in the reader's
+    # language when shown.
+    hold_code = models.CharField(
+        _("needs attention because"), max_length=16, choices=Hold.choices, blank=True
+    )
+    hold_params = models.JSONField(default=dict, blank=True, editable=False)
+    # Staff chose to send although the check failed, and why (with who, in the
+    # history). Cleared when the application ID changes.
+    check_override = models.TextField(_("sent anyway because"), blank=True)
+    # How a score sheet's row found its application.
+    matched_by = models.CharField(
+        _("matched by"), max_length=8, choices=MatchedBy.choices, blank=True
+    )
     # When the row's outcome first became unknown: reconciliation is retried on its
     # own for a bounded time after this, then the row waits for staff.
     unknown_since = models.DateTimeField(null=True, blank=True)
@@ -253,6 +281,7 @@ class ExamResult(models.Model):
                         "synced",
                         "failed",
                         "unknown",
+                        "held",
                     ]
                 ),
                 name="exam_result_status_valid",

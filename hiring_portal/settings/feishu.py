@@ -30,6 +30,12 @@ FEISHU_RATE_PER_MINUTE = env.int("FEISHU_RATE_PER_MINUTE", 1000)
 FEISHU_RATE_HEADROOM = env.float("FEISHU_RATE_HEADROOM", 0.0)
 FEISHU_RATE_WINDOW_MARGIN = env.float("FEISHU_RATE_WINDOW_MARGIN", 0.25)
 FEISHU_RATE_MINUTE_WINDOW_MARGIN = env.float("FEISHU_RATE_MINUTE_WINDOW_MARGIN", 1.0)
+# Other APIs' limits as Feishu documents them (exams.gateway.limiter); override one
+# with e.g. FEISHU_RATE_LIMITS=application_detail=10/600,job_processes=20/1000.
+FEISHU_RATE_LIMITS: dict[str, tuple[int, int]] = {
+    api: (int(limit.split("/")[0]), int(limit.split("/")[1]))
+    for api, limit in env.dict("FEISHU_RATE_LIMITS", default={}).items()
+}
 if not DEBUG and not (FEISHU_APP_ID and FEISHU_APP_SECRET):
     raise ImproperlyConfigured(
         "FEISHU_APP_ID and FEISHU_APP_SECRET must be set when DJANGO_DEBUG=false: "

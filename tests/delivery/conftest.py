@@ -96,6 +96,9 @@ def _clear_shared_state() -> None:
         cache.clear()
         for path in Path(settings.VAR_DIR).glob("limiter-*.json"):
             path.unlink()
+        # Messages earlier tests queued (lookups, dispatches) without a worker.
+        for path in (Path(settings.VAR_DIR) / "broker" / "queue").glob("*"):
+            path.unlink(missing_ok=True)
 
 
 class Worker:

@@ -86,8 +86,9 @@ def test_save_and_send_in_the_admin_ends_synced_with_exam_id_and_operate_time(
 def test_a_parameter_error_fails_the_result_once_without_retry(
     start_worker, sandbox, exam_result_factory
 ):
+    # With the check before sending off, Feishu's own refusal is what stops it.
     sandbox.configure(missing_applications=["6891565253964800001"])
-    start_worker()
+    start_worker(env={"CANDIDATE_CHECK_BEFORE_SEND": "false"})
     result = send(exam_result_factory, application_id="6891565253964800001")
     row = wait_until(lambda: settled(result, Status.FAILED), what="failed")
     assert "1002002" in row.last_error_message
@@ -192,7 +193,7 @@ def test_a_revoked_token_is_refreshed_once_and_the_result_synced(
 def test_a_missing_scope_pauses_delivery_fails_nothing_and_resumes_once_fixed(
     start_worker, sandbox, exam_result_factory, client, superuser
 ):
-    sandbox.configure(missing_scope=True)
+    sandbox.configure(withheld_scopes=["hire:exam"])
     start_worker()
     results = [send(exam_result_factory) for _ in range(3)]
     from exams.models import FeishuAppState
@@ -206,7 +207,7 @@ def test_a_missing_scope_pauses_delivery_fails_nothing_and_resumes_once_fixed(
     page = client.get(reverse("admin:exams_examresult_changelist")).content.decode()
     assert "hire:exam" in page
     assert not ExamResult.objects.filter(status=Status.FAILED).exists()
-    sandbox.configure(missing_scope=False)
+    sandbox.configure(withheld_scopes=[])
     for result in results:
         wait_until(lambda r=result: settled(r, Status.SYNCED), what="resumed")
     assert not FeishuAppState.objects.filter(paused_since__isnull=False).exists()

@@ -7,8 +7,8 @@ import signal
 
 import pytest
 
-from exams.delivery import locks
 from exams.delivery.sweep import SWEEP_LOCK, delivery_sweep
+from exams.gateway import locks
 from exams.models import ExamResult, HistorySource
 from exams.models.recording import bulk_create_recorded
 from tests.delivery.conftest import wait_until

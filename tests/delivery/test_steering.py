@@ -180,7 +180,8 @@ def test_sync_command_exits_non_zero_and_says_which_failed_and_why(
         call_command("sync_exam_results", "--wait", "--timeout", "60")
     out = capsys.readouterr().out
     assert "6891565253964800009" in out
-    assert "application not exist" in out
+    assert "Needs attention" in out
+    assert "does not exist in Feishu" in out
 
 
 def test_a_background_check_emails_the_person_who_asked_what_it_found(

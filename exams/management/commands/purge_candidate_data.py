@@ -64,7 +64,7 @@ class Command(BaseCommand):
             f"{report.changes} history entries, {report.corrections} score "
             f"corrections, {report.orphan_changes} history entries of results "
             f"deleted earlier, {report.imports} imports, {report.report_files} "
-            f"report files. Kept {report.kept_in_flight} results still in flight "
+            f"report files, {report.candidates} candidates read from Feishu. Kept {report.kept_in_flight} results still in flight "
             "(pending, sending or unknown)."
         )
         if not report.dry_run:

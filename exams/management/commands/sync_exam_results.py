@@ -9,11 +9,12 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db.models import Q
 
+from exams.candidates.checks import result_hold_message
 from exams.entry import services
 from exams.models import ExamResult, HistorySource
 
 Status = ExamResult.Status
-CHOICES = (Status.DRAFT, Status.PENDING, Status.FAILED, Status.UNKNOWN)
+CHOICES = (Status.DRAFT, Status.PENDING, Status.FAILED, Status.HELD, Status.UNKNOWN)
 
 
 class Command(BaseCommand):
@@ -46,7 +47,9 @@ class Command(BaseCommand):
         if not ids:
             self.stdout.write("No results with status " + ", ".join(statuses) + ".")
             return
-        sendable = tuple(s for s in statuses if s in (Status.DRAFT, Status.FAILED))
+        sendable = tuple(
+            s for s in statuses if s in (Status.DRAFT, Status.FAILED, Status.HELD)
+        )
         report = services.exam_results_send(
             queryset=ExamResult.objects.filter(pk__in=ids),
             actor=None,
@@ -63,8 +66,9 @@ class Command(BaseCommand):
     def _wait(self, ids: list[int], timeout: float) -> None:
         deadline = time.monotonic() + timeout
         rows = ExamResult.objects.filter(pk__in=ids)
-        # Settled: delivered, failed, or unknown with no reconciliation scheduled.
-        settled = Q(status__in=[Status.SYNCED, Status.FAILED]) | Q(
+        # Settled: delivered, failed, held for staff, or unknown with no
+        # reconciliation scheduled.
+        settled = Q(status__in=[Status.SYNCED, Status.FAILED, Status.HELD]) | Q(
             status=Status.UNKNOWN, next_attempt_at__isnull=True
         )
         total = len(ids)
@@ -81,9 +85,10 @@ class Command(BaseCommand):
             self.stdout.write(self.style.SUCCESS(f"All {total} results delivered."))
             return
         for result in not_synced[:200]:
+            why = result_hold_message(result) or result.last_error_message
             self.stdout.write(
                 f"#{result.pk} {result.application_id} {result.exam_resource_name}: "
-                f"{result.status} {result.last_error_message}".rstrip()
+                f"{result.get_status_display()} {why}".rstrip()
             )
         raise CommandError(
             f"{not_synced.count()} of {total} results are not delivered"

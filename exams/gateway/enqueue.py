@@ -30,6 +30,8 @@ IMPORT_RUN = PREFIX + "import_batch_run_task"
 IMPORTS_EXPIRE = PREFIX + "import_batches_expire_task"
 IMPORTS_SWEEP = PREFIX + "import_batches_sweep_task"
 ALERTS_CHECK = PREFIX + "alerts_check_task"
+CANDIDATE_LOOKUP = PREFIX + "candidate_applications_lookup_task"
+MATCH_RUN = PREFIX + "import_batch_match_task"
 
 
 def _send(name: str, *args: object, countdown: float | None = None) -> None:
@@ -62,6 +64,16 @@ def sweep() -> None:
 
 def import_run(batch_id: int) -> None:
     _send(IMPORT_RUN, batch_id)
+
+
+def candidate_lookup(
+    application_ids: Sequence[str], *, countdown: float | None = None
+) -> None:
+    _send(CANDIDATE_LOOKUP, list(application_ids), countdown=countdown)
+
+
+def match_run(batch_id: int) -> None:
+    _send(MATCH_RUN, batch_id)
 
 
 def after_commit(send: Callable[[], None], *, what: str) -> None:

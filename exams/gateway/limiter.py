@@ -33,8 +33,20 @@ from typing import Protocol
 import redis
 from django.conf import settings
 
-# Feishu's per-API quotas. Each of these has its own window.
-APIS = ("exams", "attachments", "tests_search")
+# Feishu's quotas are per API and app; each API here has its own windows. The
+# hire exam APIs take FEISHU_RATE_PER_SECOND / FEISHU_RATE_PER_MINUTE; the others
+# their documented limits (shared/feishu-candidates.md), (per second, per minute).
+# FEISHU_RATE_LIMITS overrides any of them.
+EXAM_APIS = ("exams", "attachments", "tests_search")
+DOCUMENTED: dict[str, tuple[int, int]] = {
+    "contact": (50, 1000),
+    "application_get": (50, 1000),
+    "application_detail": (10, 600),  # get_detail: 10/s (no minute limit given)
+    "application_list": (50, 1000),
+    "talent_batch_get_id": (50, 1000),
+    "job_processes": (20, 1000),
+}
+APIS = (*EXAM_APIS, *DOCUMENTED)
 
 
 @dataclass(frozen=True)
@@ -44,14 +56,41 @@ class Limits:
     margin: float  # seconds added to the 1 s window
     minute_margin: float = 1.0  # seconds added to the 60 s window
 
+
+@dataclass(frozen=True)
+class LimitTable:
+    """Every API's limits (hashable, so one limiter serves a configuration)."""
+
+    by_api: tuple[tuple[str, Limits], ...]
+
+    def for_api(self, api: str) -> Limits:
+        for name, limits in self.by_api:
+            if name == api:
+                return limits
+        raise KeyError(f"no rate limit is known for the Feishu API {api!r}")
+
     @classmethod
-    def from_settings(cls) -> Limits:
+    def from_settings(cls) -> LimitTable:
         headroom = settings.FEISHU_RATE_HEADROOM
+        exam = (settings.FEISHU_RATE_PER_SECOND, settings.FEISHU_RATE_PER_MINUTE)
+        raw = {
+            **dict.fromkeys(EXAM_APIS, exam),
+            **DOCUMENTED,
+            **settings.FEISHU_RATE_LIMITS,
+        }
         return cls(
-            per_second=max(1, int(settings.FEISHU_RATE_PER_SECOND * (1 - headroom))),
-            per_minute=max(1, int(settings.FEISHU_RATE_PER_MINUTE * (1 - headroom))),
-            margin=settings.FEISHU_RATE_WINDOW_MARGIN,
-            minute_margin=settings.FEISHU_RATE_MINUTE_WINDOW_MARGIN,
+            tuple(
+                (
+                    api,
+                    Limits(
+                        per_second=max(1, int(second * (1 - headroom))),
+                        per_minute=max(1, int(minute * (1 - headroom))),
+                        margin=settings.FEISHU_RATE_WINDOW_MARGIN,
+                        minute_margin=settings.FEISHU_RATE_MINUTE_WINDOW_MARGIN,
+                    ),
+                )
+                for api, (second, minute) in sorted(raw.items())
+            )
         )
 
 
@@ -110,7 +149,7 @@ return until_ms
 
 
 class RedisLimiter:
-    def __init__(self, redis_url: str, app_id: str, limits: Limits) -> None:
+    def __init__(self, redis_url: str, app_id: str, limits: LimitTable) -> None:
         self._redis = redis.Redis.from_url(redis_url)
         self._acquire = self._redis.register_script(_ACQUIRE)
         self._block = self._redis.register_script(_BLOCK)
@@ -122,7 +161,7 @@ class RedisLimiter:
         return [f"{base}:s", f"{base}:m", f"{base}:blocked", f"{base}:seq"]
 
     def _run(self, api: str, take: bool) -> tuple[int, int]:
-        limits = self._limits
+        limits = self._limits.for_api(api)
         granted, wait_ms = self._acquire(
             keys=self._keys(api),
             args=[
@@ -150,7 +189,7 @@ class RedisLimiter:
 class FileLimiter:
     """The same windows in a JSON file, for the processes of one machine."""
 
-    def __init__(self, path: Path, limits: Limits) -> None:
+    def __init__(self, path: Path, limits: LimitTable) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         self._path = path
         self._limits = limits
@@ -158,7 +197,7 @@ class FileLimiter:
     def _with_state(
         self, api: str, take: bool, block: float = 0.0
     ) -> tuple[int, float]:
-        limits = self._limits
+        limits = self._limits.for_api(api)
         second, minute = 1 + limits.margin, 60 + limits.minute_margin
         fd = os.open(self._path, os.O_RDWR | os.O_CREAT, 0o600)
         try:
@@ -215,7 +254,7 @@ class FileLimiter:
 
 
 @cache
-def _limiter(redis_url: str, app_id: str, limits: Limits, var_dir: str) -> Limiter:
+def _limiter(redis_url: str, app_id: str, limits: LimitTable, var_dir: str) -> Limiter:
     if redis_url:
         return RedisLimiter(redis_url, app_id, limits)
     return FileLimiter(Path(var_dir) / f"limiter-{app_id}.json", limits)
@@ -225,6 +264,6 @@ def get_limiter() -> Limiter:
     return _limiter(
         settings.REDIS_URL,
         settings.FEISHU_APP_ID,
-        Limits.from_settings(),
+        LimitTable.from_settings(),
         str(settings.VAR_DIR),
     )
