@@ -22,6 +22,7 @@ from .delivery.sweep import delivery_sweep
 from .delivery.upload import exam_result_upload_report
 from .importing.service import (
     IMPORT_TIME_LIMIT,
+    import_batch_match,
     import_batch_run,
     import_batches_expire,
     import_batches_sweep,
@@ -93,3 +94,14 @@ def alerts_check_task() -> dict[str, Any]:
 @shared_task(ignore_result=True)
 def candidate_applications_lookup_task(application_ids: list[str]) -> dict[str, int]:
     return candidate_applications_lookup(application_ids)
+
+
+# Minutes of Feishu calls at its limits: on the default queue, beside imports,
+# not in front of deliveries.
+@shared_task(
+    ignore_result=True,
+    soft_time_limit=IMPORT_TIME_LIMIT,
+    time_limit=IMPORT_TIME_LIMIT + 60,
+)
+def import_batch_match_task(batch_id: int) -> None:
+    import_batch_match(batch_id=batch_id)

@@ -38,6 +38,7 @@ from .exports import export_response
 from .forms import ImportConfirmForm, ImportUploadForm
 
 BatchStatus = ImportBatch.Status
+IN_PROGRESS = (BatchStatus.MATCHING, BatchStatus.QUEUED, BatchStatus.RUNNING)
 ERRORS_PER_PAGE = 100
 CHANGES_PER_PAGE = 100
 RECENT_IMPORTS = 10
@@ -48,6 +49,7 @@ KIND_LABELS = {
     "conflict": gettext_lazy("in conflict"),
     "invalid": gettext_lazy("invalid"),
     "duplicate": gettext_lazy("repeated (counted once)"),
+    "to_pick": gettext_lazy("candidate to pick"),
 }
 
 
@@ -271,7 +273,7 @@ class ResultSpreadsheetMixin:
         batch = self._batch_for(request, batch_id)
         if request.method == "POST":
             return self._import_decide(request, batch)
-        if batch.status in (BatchStatus.QUEUED, BatchStatus.RUNNING):
+        if batch.status in IN_PROGRESS:
             return TemplateResponse(
                 request,
                 "admin/exams/examresult/import_progress.html",
@@ -353,6 +355,11 @@ class ResultSpreadsheetMixin:
                 batch=batch,
                 actor=request.user,
                 all_or_nothing=bool(form.cleaned_data.get("all_or_nothing")),
+                picks={
+                    key.removeprefix("pick_"): value
+                    for key, value in request.POST.items()
+                    if key.startswith("pick_") and value
+                },
                 send=send,
             )
         except ValidationError as error:
@@ -377,7 +384,7 @@ class ResultSpreadsheetMixin:
 
     def import_progress_view(self, request: HttpRequest, batch_id: int) -> JsonResponse:
         batch = self._batch_for(request, batch_id)
-        finished = batch.status not in (BatchStatus.QUEUED, BatchStatus.RUNNING)
+        finished = batch.status not in IN_PROGRESS
         total = batch.total_rows or 0
         done = min(batch.processed_rows, total) if total else 0
         return JsonResponse(

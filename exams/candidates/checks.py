@@ -20,7 +20,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from ..models import CandidateApplication, ExamResult
-from .mirror import Lookup, application_check
+from .mirror import Lookup, application_check, application_fetch_detail
 
 Hold = ExamResult.Hold
 
@@ -101,7 +101,14 @@ def application_gate(application_id: str) -> Verdict:
         mirror = lookup.mirror
     if mirror is None:  # is_fresh() is False without a row: never reached
         return Verdict(error="no lookup")
-    return evaluate(mirror)
+    verdict = evaluate(mirror)
+    if verdict.hold and mirror.exists and not mirror.candidate_name:
+        # Staff are told whose result it is: the check's call has no names, so
+        # the candidate is read once (if get_detail has a permit now).
+        named = application_fetch_detail(application_id).mirror
+        if named is not None:
+            verdict = evaluate(named)
+    return verdict
 
 
 def hold_message(code: str, params: dict[str, Any], language: str | None = None) -> str:

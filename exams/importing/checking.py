@@ -8,8 +8,15 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser
+from django.utils import translation
 from django.utils.translation import gettext as _
 
+from ..candidates.matching import (
+    MatchingError,
+    SheetRow,
+    match_message,
+    sheet_rows_match,
+)
 from ..entry.operators import OperatorMissingError, operator_for
 from ..models import ExamResult, ImportBatch
 from . import plan as planning
@@ -59,6 +66,74 @@ def check(
         progress=(lambda done: progress(done, 0)) if progress else None,
     )
     return table, checked, default
+
+
+def match_candidates(
+    checked: planning.Checked, *, progress: Progress | None = None
+) -> dict[str, dict[str, Any]]:
+    """Find the application of each candidate's row in Feishu (Feishu calls, at
+    its limits: seconds for a vendor's sheet, minutes for thousands of rows).
+
+    Raises ``reading.ImportFileError`` when Feishu cannot be asked at all."""
+    if not checked.to_match:
+        return {}
+    rows = [
+        SheetRow(r.number, r.name, r.email, r.mobile_code, r.mobile)
+        for r in checked.to_match
+    ]
+    try:
+        matches, _stats = sheet_rows_match(rows, progress=progress)
+    except MatchingError as error:
+        raise reading.ImportFileError(str(error), code="matching") from error
+    return {str(number): match.as_dict() for number, match in matches.items()}
+
+
+def candidate_rows(checked: planning.Checked) -> dict[str, dict[str, str]]:
+    """What the file says of each candidate's row, for the preview."""
+    return {
+        str(r.number): {"name": r.name, "email": r.email, "mobile": r.mobile}
+        for r in checked.to_match
+    }
+
+
+def matching_report(
+    checked: planning.Checked, matches: dict[str, dict[str, Any]]
+) -> dict[str, Any]:
+    """The preview's part about candidates' rows: how each was matched, and the
+    rows whose application staff must pick, with the candidates found."""
+    language = translation.get_language() or settings.LANGUAGE_CODE
+    to_pick = []
+    by: dict[str, int] = {}
+    for row in checked.to_match:
+        match = matches.get(str(row.number)) or {}
+        if match.get("status") == "matched":
+            by[match["by"]] = by.get(match["by"], 0) + 1
+        if match.get("status") == "pick":
+            to_pick.append(
+                {
+                    "row": row.number,
+                    "name": row.name,
+                    "contact": row.email
+                    if match.get("by") == "email"
+                    else f"+{row.mobile_code} {row.mobile}",
+                    "message": match_message(match, language),
+                    "candidates": match.get("candidates") or [],
+                }
+            )
+    return {"matches": matches, "to_pick": to_pick, "matched_by": by}
+
+
+def preview(
+    table: reading.Table,
+    checked: planning.Checked,
+    matches: dict[str, dict[str, Any]],
+) -> tuple[dict[str, Any], planning.Plan]:
+    """What confirming would do, as the database is now: the report and the plan."""
+    resolved = planning.resolve_matches(checked, matches, {}, refuse_unpicked=False)
+    plan = planning.classify(resolved, operator_app_id=settings.FEISHU_APP_ID)
+    report = preview_report(table, plan)
+    report.update(matching_report(checked, matches))
+    return report, plan
 
 
 def preview_report(table: reading.Table, plan: planning.Plan) -> dict[str, Any]:

@@ -14,7 +14,17 @@ FIELDS: dict[str, tuple[str, ...]] = {
     "uuid": ("报告附件ID", "附件ID"),
     "operator_id": ("添加人用户id", "添加人ID"),
 }
-REQUIRED = ("application_id", "exam_resource_name", "score")
+# An exam vendor's score sheet names the candidate instead of the application:
+# the import matches these to the application in Feishu (exams.candidates).
+CANDIDATE_FIELDS: dict[str, tuple[str, ...]] = {
+    "name": ("姓名", "候选人", "候选人姓名"),
+    "email": ("邮箱", "电子邮箱", "e-mail"),
+    "mobile": ("手机号", "手机", "手机号码", "phone"),
+    "mobile_code": ("区号", "国家区号", "country_code"),
+}
+REQUIRED = ("exam_resource_name", "score")
+# A row names its application, or a candidate by email or mobile.
+IDENTIFYING = ("application_id", "email", "mobile")
 # Columns the portal's export adds for staff to read: accepted and ignored, so an
 # export imports back as it is.
 EXPORT_ONLY: tuple[str, ...] = (
@@ -26,6 +36,10 @@ EXPORT_ONLY: tuple[str, ...] = (
     "entered_by",
 )
 LABELS = {
+    "name": "name (姓名)",
+    "email": "email (邮箱)",
+    "mobile": "mobile (手机号)",
+    "mobile_code": "mobile_code (区号)",
     "application_id": "application_id (投递 ID)",
     "exam_resource_name": "exam_resource_name (试卷名称)",
     "score": "score (笔试分数)",

@@ -8,15 +8,19 @@ asked once per chunk of rows, never once per row.
 
 from __future__ import annotations
 
+import dataclasses
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import ValidationError
+from django.utils import translation
 from django.utils.translation import gettext as _
 
 from .. import rules
+from ..candidates.matching import match_message, normalise_mobile
 from ..models import ExamResult, normalize_exam_name
 from . import reading
 
@@ -32,6 +36,7 @@ CHANGED = "C"
 CONFLICT = "X"
 INVALID = "I"
 DUPLICATE = "D"  # the same result with the same values as an earlier row
+TO_PICK = "P"  # a candidate's row whose application staff must pick
 BLANK = "-"
 
 KIND_NAMES = {
@@ -41,6 +46,7 @@ KIND_NAMES = {
     CONFLICT: "conflict",
     INVALID: "invalid",
     DUPLICATE: "duplicate",
+    TO_PICK: "to_pick",
 }
 
 Key = tuple[str, str]
@@ -49,12 +55,17 @@ Key = tuple[str, str]
 @dataclass(slots=True)
 class ImportRow:
     number: int
-    application_id: str
+    application_id: str  # "" until a candidate's row is matched
     exam_resource_name: str
     exam_key: str
     score: Decimal
     uuid: str  # "" when the file gives none
     operator_id: str  # "" when the file gives none
+    matched_by: str = "id"  # "id", or how a candidate's row found its application
+    name: str = ""
+    email: str = ""
+    mobile_code: str = ""
+    mobile: str = ""
 
     @property
     def key(self) -> Key:
@@ -82,6 +93,8 @@ class Checked:
     """The rows that passed validation, and the errors of those that did not."""
 
     rows: list[ImportRow] = field(default_factory=list)
+    # Candidates' rows waiting for their application (exams.candidates.matching).
+    to_match: list[ImportRow] = field(default_factory=list)
     errors: list[list[Any]] = field(default_factory=list)  # [row, field, message]
     kinds: list[str] = field(default_factory=list)
     samples: list[list[Any]] = field(default_factory=list)
@@ -112,7 +125,7 @@ class Plan:
 
     def counts(self) -> dict[str, int]:
         kinds = self.kinds
-        return {
+        counts = {
             "rows": len(kinds) - kinds.count(BLANK),
             "new": len(self.new),
             "unchanged": self.unchanged,
@@ -121,6 +134,9 @@ class Plan:
             "invalid": kinds.count(INVALID),
             "duplicate": self.duplicates,
         }
+        if TO_PICK in kinds:
+            counts["to_pick"] = kinds.count(TO_PICK)
+        return counts
 
 
 def _message(error: ValidationError) -> str:
@@ -153,12 +169,43 @@ def check_rows(
 
         application_id = exam_name = ""
         score = Decimal(0)
+        identity = _candidate_identity(raw)
         try:
-            application_id = rules.clean_application_id(
-                reading.application_id_text(raw.get("application_id"))
-            )
+            raw_id = reading.application_id_text(raw.get("application_id"))
         except ValidationError as error:
             refuse("application_id", error)
+            raw_id = "?"  # mangled: refused above, never matched by email
+        if raw_id.strip():
+            try:
+                application_id = rules.clean_application_id(raw_id)
+            except ValidationError as error:
+                if raw_id != "?":
+                    refuse("application_id", error)
+        elif identity["email"] and not _EMAIL.fullmatch(identity["email"]):
+            refuse(
+                "email",
+                ValidationError(
+                    _("“%(value)s” is not an email address.")
+                    % {"value": identity["email"]}
+                ),
+            )
+        elif identity["mobile"] and not identity["mobile"].isdigit():
+            refuse(
+                "mobile",
+                ValidationError(
+                    _("“%(value)s” is not a mobile number.")
+                    % {"value": reading.cell_text(raw.get("mobile"))}
+                ),
+            )
+        elif not (identity["email"] or identity["mobile"]):
+            refuse(
+                "application_id",
+                ValidationError(
+                    _("Enter the application ID, or the candidate's email or mobile.")
+                    if raw.keys() & {"email", "mobile"}
+                    else _("Enter the application ID.")
+                ),
+            )
         try:
             exam_name = rules.clean_exam_resource_name(
                 reading.cell_text(raw.get("exam_resource_name"))
@@ -204,20 +251,96 @@ def check_rows(
             checked.errors.extend(row_errors)
             checked.mark(number, INVALID)
             continue
-        checked.rows.append(
-            ImportRow(
-                number=number,
-                application_id=application_id,
-                exam_resource_name=exam_name,
-                exam_key=normalize_exam_name(exam_name),
-                score=score,
-                uuid=uuid,
-                operator_id=operator_id,
-            )
+        row = ImportRow(
+            number=number,
+            application_id=application_id,
+            exam_resource_name=exam_name,
+            exam_key=normalize_exam_name(exam_name),
+            score=score,
+            uuid=uuid,
+            operator_id=operator_id,
+            **identity,
         )
+        if application_id:
+            checked.rows.append(row)
+        else:
+            checked.to_match.append(row)
     if progress is not None:
         progress(count)
     return checked
+
+
+_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+
+
+def _candidate_identity(raw: dict[str, Any]) -> dict[str, str]:
+    mobile_code, mobile = "", ""
+    written = reading.cell_text(raw.get("mobile")).strip()
+    if written:
+        mobile_code, mobile = normalise_mobile(
+            written, reading.cell_text(raw.get("mobile_code"))
+        )
+    return {
+        "name": reading.cell_text(raw.get("name")).strip(),
+        "email": reading.cell_text(raw.get("email")).strip(),
+        "mobile_code": mobile_code,
+        "mobile": mobile,
+    }
+
+
+def resolve_matches(
+    checked: Checked,
+    matches: dict[str, dict[str, Any]],
+    picks: dict[str, str],
+    *,
+    refuse_unpicked: bool,
+) -> Checked:
+    """The rows with their application, once candidates' rows are matched: a
+    match or staff's pick gives it; a refused row is invalid with the reason; a
+    row still to pick waits (``TO_PICK``), or is refused when the import goes
+    ahead (``refuse_unpicked``). ``checked`` is left as it was."""
+    language = translation.get_language() or "en"
+    resolved = Checked(
+        rows=list(checked.rows),
+        errors=list(checked.errors),
+        kinds=list(checked.kinds),
+        samples=checked.samples,
+    )
+    for row in checked.to_match:
+        match = matches.get(str(row.number)) or {}
+        picked = picks.get(str(row.number), "")
+        offered = {c["application_id"] for c in match.get("candidates") or []}
+        application_id = (
+            match.get("application_id", "") if match.get("status") == "matched" else ""
+        )
+        if not application_id and picked in offered:
+            application_id = picked
+        if application_id:
+            resolved.rows.append(
+                dataclasses.replace(
+                    row, application_id=application_id, matched_by=match["by"]
+                )
+            )
+        elif match.get("status") == "pick" and not refuse_unpicked:
+            resolved.mark(row.number, TO_PICK)
+        else:
+            field_name = "email" if match.get("by") == "email" else "mobile"
+            resolved.errors.append(
+                [
+                    row.number,
+                    field_name,
+                    match_message(match, language)
+                    + (
+                        " " + _("No candidate was picked: the row is not imported.")
+                        if match.get("status") == "pick"
+                        else ""
+                    )
+                    or _("The candidate was not looked up in Feishu."),
+                ]
+            )
+            resolved.mark(row.number, INVALID)
+    resolved.errors.sort(key=lambda error: error[0])
+    return resolved
 
 
 def _refuse_conflicting_duplicates(checked: Checked) -> tuple[list[ImportRow], int]:
@@ -279,6 +402,7 @@ def classify(checked: Checked, *, operator_app_id: str) -> Plan:
     confirmation, or after a concurrent insert)."""
     checked = Checked(
         rows=checked.rows,
+        to_match=checked.to_match,
         errors=list(checked.errors),
         kinds=list(checked.kinds),
         samples=checked.samples,

@@ -20,7 +20,15 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
-from .columns import EXPORT_ONLY, FIELDS, LABELS, REQUIRED, unneutralise
+from .columns import (
+    CANDIDATE_FIELDS,
+    EXPORT_ONLY,
+    FIELDS,
+    IDENTIFYING,
+    LABELS,
+    REQUIRED,
+    unneutralise,
+)
 
 _WHITESPACE = re.compile(r"\s+")
 _SCIENTIFIC = re.compile(r"^[0-9](\.[0-9]+)?[eE]\+?[0-9]+$")
@@ -41,7 +49,7 @@ def _header_key(text: str) -> str:
 
 
 _HEADER_TO_FIELD: dict[str, str] = {}
-for _name, _labels in FIELDS.items():
+for _name, _labels in {**FIELDS, **CANDIDATE_FIELDS}.items():
     _HEADER_TO_FIELD[_header_key(_name)] = _name
     for _label in _labels:
         _HEADER_TO_FIELD[_header_key(_label)] = _name
@@ -94,6 +102,16 @@ def match_header(cells: list[Any]) -> dict[str, int]:
             }
         )
     missing = [LABELS[name] for name in REQUIRED if name not in columns]
+    if not any(name in columns for name in IDENTIFYING):
+        missing.insert(
+            0,
+            _("%(id)s, or the candidate's %(email)s or %(mobile)s")
+            % {
+                "id": LABELS["application_id"],
+                "email": LABELS["email"],
+                "mobile": LABELS["mobile"],
+            },
+        )
     if missing:
         problems.append(
             _("Missing required column(s): %(columns)s.")

@@ -15,11 +15,13 @@ where that differs from the preview. Files larger than
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
@@ -27,7 +29,14 @@ from ..gateway import enqueue
 from ..models import HistorySource, ImportBatch
 from . import plan as planning
 from . import reading
-from .checking import Progress, check, max_upload_bytes, preview_report, set_counts
+from .checking import (
+    Progress,
+    check,
+    match_candidates,
+    max_upload_bytes,
+    preview,
+    set_counts,
+)
 from .writing import batch_write
 
 Source = HistorySource
@@ -65,20 +74,73 @@ def import_batch_create(
     """
     import_batches_expire()
     table, checked, _default = check(content=content, file_name=file_name, actor=actor)
-    plan = planning.classify(checked, operator_app_id=settings.FEISHU_APP_ID)
     batch = ImportBatch(
         created_by=actor,
         source=source,
         file_name=file_name[:255],
         file_size=len(content),
         content=content,
-        status=BatchStatus.PREVIEWED,
-        report=preview_report(table, plan),
     )
-    set_counts(batch, plan.counts())
-    batch.processed_rows = batch.total_rows
+    if len(checked.to_match) > settings.CANDIDATE_MATCH_INLINE_ROWS:
+        # Minutes of Feishu calls at its limits: a worker finds the candidates,
+        # the page shows how far it got, then the preview.
+        batch.status = BatchStatus.MATCHING
+        batch.queued_at = timezone.now()
+        batch.total_rows = len(checked.to_match)
+        batch.save()
+        batch_id = batch.pk
+        enqueue.after_commit(
+            lambda: enqueue.match_run(batch_id), what=f"matching of import {batch_id}"
+        )
+        return batch
+    report, plan = preview(table, checked, match_candidates(checked))
+    _previewed(batch, report, plan)
     batch.save()
     return batch
+
+
+def _previewed(batch: ImportBatch, report: dict[str, Any], plan: planning.Plan) -> None:
+    batch.status = BatchStatus.PREVIEWED
+    batch.report = report
+    set_counts(batch, plan.counts())
+    batch.processed_rows = batch.total_rows
+
+
+def import_batch_match(*, batch_id: int) -> None:
+    """Find the candidates of a large score sheet in Feishu, then preview it (what
+    the worker runs). Safe to call twice: only the call that claims it matches."""
+    claimed = ImportBatch.objects.filter(
+        pk=batch_id, status=BatchStatus.MATCHING, started_at__isnull=True
+    ).update(started_at=timezone.now(), phase="matching", processed_rows=0)
+    if not claimed:
+        return
+    batch = ImportBatch.objects.select_related("created_by").get(pk=batch_id)
+
+    def progress(done: int, total: int) -> None:
+        ImportBatch.objects.filter(pk=batch_id).update(processed_rows=done)
+
+    try:
+        table, checked, _default = check(
+            content=bytes(batch.content),
+            file_name=batch.file_name,
+            actor=batch.created_by,
+        )
+        report, plan = preview(
+            table, checked, match_candidates(checked, progress=progress)
+        )
+    except reading.ImportFileError as error:
+        ImportBatch.objects.filter(pk=batch_id).update(
+            status=BatchStatus.FAILED,
+            error=" ".join(str(m) for m in error.messages),
+            content=b"",
+            phase="",
+            finished_at=timezone.now(),
+        )
+        return
+    _previewed(batch, report, plan)
+    batch.started_at = None
+    batch.phase = ""
+    batch.save()
 
 
 def import_batch_confirm(
@@ -87,6 +149,7 @@ def import_batch_confirm(
     actor: AbstractBaseUser,
     all_or_nothing: bool = False,
     send: bool = False,
+    picks: dict[str, str] | None = None,
 ) -> ImportBatch:
     """Import a previewed file. Small files are written now; larger ones are queued
     for a worker (``import_batch_run_task``) and the batch says how far it got."""
@@ -104,6 +167,8 @@ def import_batch_confirm(
             "send": send,
             "background": background,
             "language": translation.get_language() or settings.LANGUAGE_CODE,
+            # Candidates staff picked for rows Feishu could not decide: row → id.
+            "picks": picks or {},
         }
         locked.status = BatchStatus.QUEUED
         locked.queued_at = timezone.now()
@@ -180,10 +245,10 @@ def import_file(
         table, checked, _default = check(
             content=content, file_name=file_name, actor=actor, progress=progress
         )
-        plan = planning.classify(checked, operator_app_id=settings.FEISHU_APP_ID)
-        batch.report = preview_report(table, plan)
-        batch.status = BatchStatus.PREVIEWED
-        set_counts(batch, plan.counts())
+        report, plan = preview(
+            table, checked, match_candidates(checked, progress=progress)
+        )
+        _previewed(batch, report, plan)
         return batch
     # Checked before anything is recorded: an unreadable file leaves no trace.
     reading.read_table(content, file_name)
@@ -231,16 +296,19 @@ def import_batches_sweep(*, now: dt.datetime | None = None) -> dict[str, int]:
     requeue_before = now - dt.timedelta(seconds=settings.EXAMS_IMPORT_REQUEUE_SECONDS)
     stale = list(
         ImportBatch.objects.filter(
-            status=BatchStatus.QUEUED, queued_at__lt=requeue_before
-        ).values_list("pk", flat=True)
+            Q(status=BatchStatus.QUEUED)
+            | Q(status=BatchStatus.MATCHING, started_at__isnull=True),
+            queued_at__lt=requeue_before,
+        ).values_list("pk", "status")
     )
-    for batch_id in stale:
-        ImportBatch.objects.filter(pk=batch_id, status=BatchStatus.QUEUED).update(
-            queued_at=now
-        )
-        enqueue.import_run(batch_id)
+    for batch_id, status in stale:
+        ImportBatch.objects.filter(pk=batch_id, status=status).update(queued_at=now)
+        if status == BatchStatus.QUEUED:
+            enqueue.import_run(batch_id)
+        else:
+            enqueue.match_run(batch_id)
     interrupted = ImportBatch.objects.filter(
-        status=BatchStatus.RUNNING,
+        status__in=(BatchStatus.RUNNING, BatchStatus.MATCHING),
         started_at__lt=now - dt.timedelta(seconds=IMPORT_TIME_LIMIT + 120),
     ).update(
         status=BatchStatus.FAILED,

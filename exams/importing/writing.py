@@ -20,7 +20,14 @@ from ..models import ExamResult, ImportBatch
 from ..models.recording import bulk_create_recorded, update_recorded
 from . import plan as planning
 from . import reading
-from .checking import Progress, check, preview_report, set_counts
+from .checking import (
+    Progress,
+    check,
+    match_candidates,
+    matching_report,
+    preview_report,
+    set_counts,
+)
 
 logger = logging.getLogger(__name__)
 BatchStatus = ImportBatch.Status
@@ -63,6 +70,14 @@ def batch_write(
             actor=actor,
             progress=reading_progress,
         )
+        # Candidates' rows: as matched for the preview (and picked by staff), or
+        # matched now (the command line, which has no preview).
+        matches = preview.get("matches")
+        if matches is None:
+            matches = match_candidates(checked, progress=reading_progress)
+        resolved = planning.resolve_matches(
+            checked, matches, options.get("picks") or {}, refuse_unpicked=True
+        )
         ImportBatch.objects.filter(pk=batch.pk).update(
             phase="writing", processed_rows=len(checked.kinds)
         )
@@ -72,7 +87,7 @@ def batch_write(
             try:
                 with transaction.atomic():
                     plan = planning.classify(
-                        checked, operator_app_id=settings.FEISHU_APP_ID
+                        resolved, operator_app_id=settings.FEISHU_APP_ID
                     )
                     written = _write(
                         plan=plan,
@@ -82,13 +97,29 @@ def batch_write(
                         all_or_nothing=bool(options.get("all_or_nothing")),
                         send=bool(options.get("send")),
                     )
-                    _finish(batch, table, plan, written, preview, BatchStatus.DONE)
+                    _finish(
+                        batch,
+                        table,
+                        plan,
+                        written,
+                        preview,
+                        BatchStatus.DONE,
+                        matching_report(checked, matches),
+                    )
                 break
             except IntegrityError:
                 if attempt == 2:
                     raise
     except ImportRefusedError:
-        _finish(batch, table, plan, Written(), preview, BatchStatus.REFUSED)
+        _finish(
+            batch,
+            table,
+            plan,
+            Written(),
+            preview,
+            BatchStatus.REFUSED,
+            matching_report(checked, matches),
+        )
     except Exception as error:
         # Nothing was written (one transaction); the batch says why, and the
         # admin, the status page and the command show it.
@@ -138,6 +169,7 @@ def _write(
                     score=row.score,
                     uuid=row.uuid,
                     operator_id=row.operator_id or default_id,
+                    matched_by=row.matched_by,
                 )
                 for row in chunk
             ],
@@ -234,8 +266,10 @@ def _finish(
     written: Written,
     preview: dict[str, Any],
     status: str,
+    matching: dict[str, Any],
 ) -> None:
     report = preview_report(table, plan)
+    report.update(matching)
     if written.lost_races:
         report["conflicts"] = sorted(
             report["conflicts"] + written.lost_races, key=lambda c: c[0]

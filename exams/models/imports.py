@@ -17,6 +17,7 @@ class ImportBatch(models.Model):
     """
 
     class Status(models.TextChoices):
+        MATCHING = "matching", _("Finding the candidates in Feishu")
         PREVIEWED = "previewed", _("Previewed, waiting for confirmation")
         QUEUED = "queued", _("Waiting for a worker")
         RUNNING = "running", _("Importing")

@@ -14,7 +14,6 @@ CELERY_TASK_ROUTES = {
         "exam_results_dispatch_due_task",
         "delivery_sweep_task",
         "candidate_applications_lookup_task",
-        "import_batch_match_task",
     )
 }
 

@@ -23,7 +23,9 @@ MAX_CHANGES_LISTED = 100
 class Command(BaseCommand):
     help = (
         "Import exam results from a CSV or XLSX file with the same checks and report "
-        "as the admin. Exits 1 when rows were refused."
+        "as the admin. A score sheet without application IDs is matched to Feishu's "
+        "applications by the candidates' emails or mobiles. Exits 1 when rows were "
+        "refused (unless --skip-invalid)."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -50,6 +52,14 @@ class Command(BaseCommand):
             "--all-or-nothing",
             action="store_true",
             help="Import nothing if any row is invalid or in conflict.",
+        )
+        parser.add_argument(
+            "--skip-invalid",
+            action="store_true",
+            help=(
+                "Exit 0 although some rows were refused (they are listed, and not "
+                "imported): e.g. a score sheet's candidates Feishu could not match."
+            ),
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -85,7 +95,7 @@ class Command(BaseCommand):
         if batch.status == ImportBatch.Status.FAILED:
             raise CommandError(f"The import failed: {batch.error}", returncode=2)
         refused = batch.invalid_count + batch.conflict_count
-        if refused:
+        if refused and not options["skip_invalid"]:
             raise CommandError(
                 f"{refused} row(s) were refused (invalid or in conflict).", returncode=1
             )
@@ -122,6 +132,12 @@ class Command(BaseCommand):
             f"{counts.get('invalid', 0)} invalid, {counts.get('conflict', 0)} in conflict"
             + (" (dry run: nothing written)" if dry else "")
         )
+        matched = report.get("matched_by") or {}
+        if matched:
+            write(
+                f"  candidates found in Feishu: {matched.get('email', 0)} by email, "
+                f"{matched.get('mobile', 0)} by mobile"
+            )
         for number, name, message in report.get("errors", []):
             write(f"  row {number}, {headers.get(name) or name}: {message}")
         for number, app, exam, _status, diff, why in report.get("conflicts", []):
