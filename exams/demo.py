@@ -23,9 +23,15 @@ PAPERS = (
 )
 
 
+# In the sandbox's demo world (feishu/sandbox/demo.py): 黄丽's application,
+# terminated; 彭嘉怡's, in a technical interview.
+TERMINATED = "6912000000000000011"
+INTERVIEWING = "6912000000000000100"
+
+
 def _result(n: int, user: Any, operator_id: str, **fields: Any) -> ExamResult:
+    fields.setdefault("application_id", str(6891565253964800100 + n))
     return ExamResult(
-        application_id=str(6891565253964800100 + n),
         exam_resource_name=PAPERS[n % len(PAPERS)],
         score=Decimal(str(60 + (n * 7) % 40)) + Decimal("0.5") * (n % 2),
         operator_id=operator_id,
@@ -88,6 +94,14 @@ def demo_results_seed(*, user: Any, operator_id: str) -> int:
         ),
         # Queued: the worker delivers these to the sandbox as soon as it starts.
         *(_result(n, user, operator_id, status=Status.PENDING) for n in range(10, 12)),
+        # Queued for candidates the sandbox's demo world holds outside a written
+        # exam: the check before sending holds them ("needs attention").
+        _result(
+            12, user, operator_id, status=Status.PENDING, application_id=TERMINATED
+        ),
+        _result(
+            13, user, operator_id, status=Status.PENDING, application_id=INTERVIEWING
+        ),
     ]
     with transaction.atomic():
         bulk_create_recorded(rows, actor=user, source=HistorySource.COMMAND)

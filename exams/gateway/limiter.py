@@ -47,6 +47,10 @@ DOCUMENTED: dict[str, tuple[int, int]] = {
     "job_processes": (20, 1000),
 }
 APIS = (*EXAM_APIS, *DOCUMENTED)
+# The candidate reads: a 429 on one costs a retry and nothing else, so their
+# second window keeps a smaller margin (FEISHU_RATE_LOOKUP_WINDOW_MARGIN), which
+# get_detail's 10 a second needs to stay near its limit.
+LOOKUP_APIS = frozenset(DOCUMENTED) - {"contact"}
 
 
 @dataclass(frozen=True)
@@ -85,7 +89,9 @@ class LimitTable:
                     Limits(
                         per_second=max(1, int(second * (1 - headroom))),
                         per_minute=max(1, int(minute * (1 - headroom))),
-                        margin=settings.FEISHU_RATE_WINDOW_MARGIN,
+                        margin=settings.FEISHU_RATE_LOOKUP_WINDOW_MARGIN
+                        if api in LOOKUP_APIS
+                        else settings.FEISHU_RATE_WINDOW_MARGIN,
                         minute_margin=settings.FEISHU_RATE_MINUTE_WINDOW_MARGIN,
                     ),
                 )
