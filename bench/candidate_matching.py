@@ -38,6 +38,7 @@ LIMITS = {
     "application_list": (50, 1000),
     "application_detail": (10, 600),
 }
+SECRET = "bench-secret"  # noqa: S105 - the sandbox's own, not a real one
 JOB = "6960000000000000001"
 PROCESS = "6960663240925956501"
 EXAM_STAGE = "6960663240925956512"
@@ -110,10 +111,10 @@ def main() -> None:
     from feishu.sandbox.process import spawn
     from tests.feishu.feishu_helpers import Sandbox
 
-    proc, url = spawn(app_id="cli_bench", app_secret="bench-secret")
+    proc, url = spawn(app_id="cli_bench", app_secret=SECRET)
     sandbox = Sandbox(url, proc)
     os.environ.update(
-        FEISHU_BASE_URL=url, FEISHU_APP_ID="cli_bench", FEISHU_APP_SECRET="bench-secret"
+        FEISHU_BASE_URL=url, FEISHU_APP_ID="cli_bench", FEISHU_APP_SECRET=SECRET
     )
     try:
         import django

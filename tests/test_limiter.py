@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
-from exams.gateway.limiter import FileLimiter, LimitTable, Limits, RedisLimiter
+from exams.gateway.limiter import FileLimiter, Limits, LimitTable, RedisLimiter
 
 pytestmark = pytest.mark.embedded
 
