@@ -127,6 +127,7 @@ class ExamResultAdmin(ResultSpreadsheetMixin, admin.ModelAdmin):  # type: ignore
 
     class Media:
         js = ("exams/candidates.js",)
+        css = {"all": ("exams/candidates.css",)}
 
     # --- permissions ---------------------------------------------------------
     def has_send_permission(self, request: HttpRequest) -> bool:
