@@ -144,3 +144,27 @@ def hold_message(code: str, params: dict[str, Any], language: str | None = None)
 
 def result_hold_message(result: ExamResult) -> str:
     return hold_message(result.hold_code, result.hold_params or {})
+
+
+def applications_check_now(
+    application_ids: list[str], *, at_most: int
+) -> dict[str, Verdict]:
+    """What the check would say of each application, for a preview: from fresh
+    mirrors, and for up to ``at_most`` others read from Feishu now (when a permit
+    is free: a preview never waits). Applications not known stay out."""
+    if not settings.CANDIDATE_CHECK_BEFORE_SEND or not application_ids:
+        return {}
+    now = timezone.now()
+    mirrors = CandidateApplication.objects.in_bulk(
+        application_ids, field_name="application_id"
+    )
+    verdicts: dict[str, Verdict] = {}
+    asked = 0
+    for application_id in application_ids:
+        mirror = mirrors.get(application_id)
+        if not is_fresh(mirror, now=now) and asked < at_most:
+            asked += 1
+            mirror = application_check(application_id).mirror or mirror
+        if mirror is not None and is_fresh(mirror, now=now):
+            verdicts[application_id] = evaluate(mirror)
+    return verdicts

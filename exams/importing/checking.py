@@ -11,6 +11,8 @@ from django.contrib.auth.base_user import AbstractBaseUser
 from django.utils import translation
 from django.utils.translation import gettext as _
 
+from ..candidates.checks import applications_check_now, hold_message
+from ..candidates.lookups import applications_request_lookup
 from ..candidates.matching import (
     MatchingError,
     SheetRow,
@@ -133,7 +135,22 @@ def preview(
     plan = planning.classify(resolved, operator_app_id=settings.FEISHU_APP_ID)
     report = preview_report(table, plan)
     report.update(matching_report(checked, matches))
+    report["checks"] = checks_report(plan)
     return report, plan
+
+
+def checks_report(plan: planning.Plan) -> list[list[Any]]:
+    """Rows whose application the check before sending would hold, as far as
+    Feishu was seen (the rest is checked before each is sent): [row, id, why]."""
+    rows = [*plan.new, *(change.row for change in plan.changes)]
+    ids = list(dict.fromkeys(row.application_id for row in rows))
+    verdicts = applications_check_now(ids, at_most=settings.CANDIDATE_MATCH_INLINE_ROWS)
+    applications_request_lookup(ids)
+    return [
+        [row.number, row.application_id, hold_message(verdict.hold, verdict.params)]
+        for row in sorted(rows, key=lambda r: r.number)
+        if (verdict := verdicts.get(row.application_id)) and verdict.hold
+    ]
 
 
 def preview_report(table: reading.Table, plan: planning.Plan) -> dict[str, Any]:

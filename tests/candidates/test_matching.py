@@ -167,3 +167,16 @@ def test_matching_waits_out_a_429_and_stays_within_the_calls_it_needs(demo):
         "application_list": 4,
         "application_detail": 4,
     }
+
+
+def test_the_preview_says_which_rows_the_check_would_hold(demo, staff):
+    content = (
+        "application_id,exam_resource_name,score\n"
+        "6912000000000000001,后端工程师笔试（A卷）,88\n"
+        "6912000000000000011,产品经理逻辑测评,70\n"
+    ).encode()
+    batch = service.import_batch_create(content=content, file_name="a.csv", actor=staff)
+    assert batch.report["checks"] == [
+        [3, "6912000000000000011", "The application was terminated: Candidate declined"]
+    ]
+    assert batch.report["counts"]["new"] == 2
