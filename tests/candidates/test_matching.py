@@ -176,7 +176,8 @@ def test_the_preview_says_which_rows_the_check_would_hold(demo, staff):
         "6912000000000000011,产品经理逻辑测评,70\n"
     ).encode()
     batch = service.import_batch_create(content=content, file_name="a.csv", actor=staff)
+    # (GET /applications/:id gives the reason in Feishu's words only.)
     assert batch.report["checks"] == [
-        [3, "6912000000000000011", "The application was terminated: Candidate declined"]
+        [3, "6912000000000000011", "The application was terminated: 候选人拒绝"]
     ]
     assert batch.report["counts"]["new"] == 2
