@@ -20,6 +20,7 @@ from django.db.models.functions import TruncHour
 from django.utils import timezone
 
 from .audit.hints import missing_scopes
+from .candidates.worklist import awaiting_results
 from .models import ExamResult, FeishuAppState, SyncAttempt
 
 Status = ExamResult.Status
@@ -68,6 +69,18 @@ def compute(now: dt.datetime | None = None) -> dict[str, Any]:
         "oldest_pending_at": oldest_pending_at(),
         "failures": recent_failures(),
         "feishu": feishu_state(),
+        "awaiting": awaiting(),
+    }
+
+
+def awaiting() -> dict[str, Any]:
+    """How many candidates await a result (counted up to the dashboard's limit),
+    and since when the oldest does."""
+    queryset = awaiting_results()
+    limit = settings.EXAMS_DASHBOARD_COUNT_LIMIT
+    return {
+        "count": queryset.order_by()[: limit + 1].count(),
+        "oldest_at": queryset.values_list("entered_stage_at", flat=True).first(),
     }
 
 

@@ -14,7 +14,9 @@ from celery import shared_task
 from django.conf import settings
 
 from .audit.alerts import alerts_check, exam_results_check_feishu
+from .candidates.events import event_handle, events_sweep
 from .candidates.lookups import candidate_applications_lookup
+from .candidates.worklist import worklist_poll
 from .delivery.pump import exam_results_dispatch_due
 from .delivery.reconcile import exam_results_reconcile
 from .delivery.sending import exam_result_deliver
@@ -105,3 +107,23 @@ def candidate_applications_lookup_task(application_ids: list[str]) -> dict[str, 
 )
 def import_batch_match_task(batch_id: int) -> None:
     import_batch_match(batch_id=batch_id)
+
+
+@shared_task(ignore_result=True)
+def feishu_event_handle_task(event_id: str) -> str:
+    return event_handle(event_id)
+
+
+@shared_task(ignore_result=True)
+def feishu_events_sweep_task() -> int:
+    return events_sweep()
+
+
+# Minutes at get_detail's 10 a second for a large worklist: the default queue.
+@shared_task(
+    ignore_result=True,
+    soft_time_limit=IMPORT_TIME_LIMIT,
+    time_limit=IMPORT_TIME_LIMIT + 60,
+)
+def worklist_poll_task() -> dict[str, object]:
+    return worklist_poll().as_dict()

@@ -1,6 +1,6 @@
 """The admin, one module per concern. Importing this package registers them all
 (Django's admin autodiscovery imports ``exams.admin``)."""
 
-from . import history, identities, importing, results, site
+from . import history, identities, importing, results, site, worklist
 
-__all__ = ["history", "identities", "importing", "results", "site"]
+__all__ = ["history", "identities", "importing", "results", "site", "worklist"]

@@ -32,6 +32,7 @@ IMPORTS_SWEEP = PREFIX + "import_batches_sweep_task"
 ALERTS_CHECK = PREFIX + "alerts_check_task"
 CANDIDATE_LOOKUP = PREFIX + "candidate_applications_lookup_task"
 MATCH_RUN = PREFIX + "import_batch_match_task"
+EVENT_HANDLE = PREFIX + "feishu_event_handle_task"
 
 
 def _send(name: str, *args: object, countdown: float | None = None) -> None:
@@ -74,6 +75,10 @@ def candidate_lookup(
 
 def match_run(batch_id: int) -> None:
     _send(MATCH_RUN, batch_id)
+
+
+def event_handle(event_id: str) -> None:
+    _send(EVENT_HANDLE, event_id)
 
 
 def after_commit(send: Callable[[], None], *, what: str) -> None:

@@ -18,6 +18,8 @@ from typing import IO, Any
 
 from django.db.models import QuerySet
 from django.utils import timezone
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
 
 from ..models import ExamResult
 from .columns import EXPORT_COLUMNS, EXPORT_VALUES, neutralise
@@ -82,9 +84,6 @@ def write_xlsx(
 ) -> None:
     """Write the XLSX export to ``out``. openpyxl's write-only mode keeps the rows
     in a temporary file, not in memory."""
-    from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
-
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet("exam results")
     sheet.append(COLUMNS)
@@ -135,3 +134,48 @@ def export_to(
 def file_name(fmt: str) -> str:
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M%S")
     return f"exam_results_{stamp}.{fmt}"
+
+
+# --- the worklist's fill-in sheet ---------------------------------------------------
+
+FILL_IN_HEADERS = ("投递 ID", "姓名", "试卷名称", "笔试分数")
+
+
+def fill_in_rows(applications: Any) -> Iterator[tuple[str, str, str, str]]:
+    """The candidates awaiting a result, one row each, with the paper and score
+    left for staff to fill in."""
+    for application_id, name in applications.values_list(
+        "application_id", "candidate_name"
+    ).iterator(chunk_size=CHUNK):
+        yield (application_id, name, "", "")
+
+
+def fill_in_csv(applications: Any) -> bytes:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(FILL_IN_HEADERS)
+    for row in fill_in_rows(applications):
+        writer.writerow([neutralise(value) for value in row])
+    return codecs.BOM_UTF8 + buffer.getvalue().encode("utf-8")
+
+
+def fill_in_xlsx(applications: Any) -> IO[bytes]:
+    """The sheet as XLSX: the ID column is text (``@``) so Excel never turns a
+    19-digit ID into a rounded number, even when staff paste over it."""
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet("笔试成绩")
+    sheet.column_dimensions["A"].width = 24
+    sheet.append(FILL_IN_HEADERS)
+
+    def text(value: str) -> Any:
+        cell = WriteOnlyCell(sheet, value=value)
+        cell.data_type = "s"
+        cell.number_format = "@"
+        return cell
+
+    for application_id, name, paper, score in fill_in_rows(applications):
+        sheet.append([text(application_id), text(name), text(paper), score])
+    out = tempfile.TemporaryFile()  # noqa: SIM115 - the response closes it
+    workbook.save(out)
+    out.seek(0)
+    return out

@@ -167,6 +167,14 @@ def check_rows(
         ) -> None:
             row_errors.append([number, name, _message(error)])
 
+        if not (
+            reading.cell_text(raw.get("exam_resource_name")).strip()
+            or reading.cell_text(raw.get("score")).strip()
+        ):
+            # No paper and no score: nothing to import (a fill-in sheet's row
+            # left empty, for a candidate whose result is not in yet).
+            checked.mark(number, BLANK)
+            continue
         application_id = exam_name = ""
         score = Decimal(0)
         identity = _candidate_identity(raw)

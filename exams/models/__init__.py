@@ -3,7 +3,12 @@
 
 from .attempts import SyncAttempt
 from .audit import AlertSent, AuditEvent, ScoreCorrection
-from .candidates import WRITTEN_EXAM_STAGE, CandidateApplication
+from .candidates import (
+    WRITTEN_EXAM_STAGE,
+    AwaitingResult,
+    CandidateApplication,
+    FeishuEvent,
+)
 from .feishu_app import FeishuAppState, FeishuIdentity
 from .history import HistoryBypassError, HistorySource
 from .imports import ImportBatch
@@ -26,11 +31,13 @@ __all__ = [
     "WRITTEN_EXAM_STAGE",
     "AlertSent",
     "AuditEvent",
+    "AwaitingResult",
     "CandidateApplication",
     "ExactDecimalField",
     "ExamResult",
     "ExamResultQuerySet",
     "FeishuAppState",
+    "FeishuEvent",
     "FeishuIdentity",
     "HistoricalExamResult",
     "HistoryBypassError",

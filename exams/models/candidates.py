@@ -72,3 +72,38 @@ class CandidateApplication(models.Model):
         if language.startswith("zh"):
             return self.termination_reason_zh or self.termination_reason_en
         return self.termination_reason_en or self.termination_reason_zh
+
+
+class FeishuEvent(models.Model):
+    """An event Feishu pushed (stage changed, applications deleted): each one
+    handled once, however often Feishu delivers it (at least once, by design).
+    Holds application ids only, no personal data."""
+
+    event_id = models.CharField(_("event ID"), max_length=64, unique=True)
+    event_type = models.CharField(_("event"), max_length=64)
+    payload = models.JSONField(_("payload"), default=dict)
+    received_at = models.DateTimeField(_("received at"), auto_now_add=True)
+    handled_at = models.DateTimeField(_("handled at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("Feishu event")
+        verbose_name_plural = _("Feishu events")
+        ordering = ("-received_at", "-id")
+        indexes = (
+            models.Index(
+                fields=("handled_at", "received_at"), name="feishu_event_todo"
+            ),
+        )
+
+    def __str__(self) -> str:
+        return f"{self.event_type} {self.event_id}"
+
+
+class AwaitingResult(CandidateApplication):
+    """The worklist: candidates in a written-exam stage awaiting a result (the
+    admin's view of the mirror; see exams.candidates.worklist)."""
+
+    class Meta:
+        proxy = True
+        verbose_name = _("candidate awaiting a result")
+        verbose_name_plural = _("candidates awaiting a result")

@@ -77,6 +77,11 @@ def exam_dashboard(context: template.Context) -> dict[str, Any]:
         "check_off": not settings.CANDIDATE_CHECK_BEFORE_SEND,
         "lookup_problem": feishu.get("lookup_problem", ""),
         "held_url": f"{changelist}?status__exact=held",
+        "awaiting": data.get("awaiting") or {"count": 0, "oldest_at": None},
+        "limit": settings.EXAMS_DASHBOARD_COUNT_LIMIT,
+        "awaiting_more": (data.get("awaiting") or {}).get("count", 0)
+        > settings.EXAMS_DASHBOARD_COUNT_LIMIT,
+        "worklist_url": reverse("admin:exams_awaitingresult_changelist"),
         "computed_at": data["computed_at"],
         "cache_seconds": dashboard.cache_seconds(),
         "pending_url": f"{changelist}?status__exact=pending",

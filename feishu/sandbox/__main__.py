@@ -56,6 +56,22 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="the candidate world at start-up and after a reset: 'empty' (job "
         "processes and jobs only) or 'demo' (make run's candidates)",
     )
+    parser.add_argument(
+        "--events-callback",
+        metavar="URL",
+        default=None,
+        help="push Hire events (stage changed, deleted) to this URL, as Feishu does",
+    )
+    parser.add_argument(
+        "--verification-token",
+        default="",
+        help="the Verification Token the events carry (the portal's)",
+    )
+    parser.add_argument(
+        "--encrypt-key",
+        default="",
+        help="encrypt and sign the events with this Encrypt Key (the portal's)",
+    )
     parser.add_argument("--verbose", action="store_true", help="log every request")
     return parser.parse_args(argv)
 
@@ -70,6 +86,13 @@ def main(argv: list[str] | None = None) -> int:
         keepalive_timeout=args.keepalive_timeout,
         verbose=args.verbose,
         world=args.world,
+        events={
+            "callback_url": args.events_callback,
+            "verification_token": args.verification_token,
+            "encrypt_key": args.encrypt_key,
+        }
+        if args.events_callback
+        else None,
         token_lifetime=args.token_lifetime,
         token_reuse_threshold=args.token_reuse_threshold,
         rate_limit=not args.no_rate_limit,

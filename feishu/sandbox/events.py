@@ -59,9 +59,11 @@ class Push:
 class EventPusher:
     """Has its own lock: pushes start while the sandbox's lock is held."""
 
-    def __init__(self) -> None:
+    def __init__(self, startup: JsonObject | None = None) -> None:
         self._lock = threading.Lock()
-        self.config: dict[str, Any] = dict(EVENT_DEFAULTS)
+        # What the sandbox was started with (--events-callback …): reset keeps it.
+        self.startup: dict[str, Any] = {**EVENT_DEFAULTS, **(startup or {})}
+        self.config: dict[str, Any] = dict(self.startup)
         self.pushes: dict[str, Push] = {}
         self._stop = threading.Event()
 
@@ -69,7 +71,7 @@ class EventPusher:
         with self._lock:
             self._stop.set()  # pending retries of the old pushes give up
             self._stop = threading.Event()
-            self.config = dict(EVENT_DEFAULTS)
+            self.config = dict(self.startup)
             self.pushes.clear()
 
     def configure(self, data: JsonObject) -> JsonObject:

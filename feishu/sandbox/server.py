@@ -44,6 +44,7 @@ from feishu.sandbox.config import (
 )
 from feishu.sandbox.control import control
 from feishu.sandbox.demo import WORLDS
+from feishu.sandbox.events import EventPusher
 from feishu.sandbox.gateway import token_endpoint
 from feishu.sandbox.protocol import JsonObject, Reply, Request, now_ms
 from feishu.sandbox.state import State
@@ -242,10 +243,13 @@ def make_server(
     keepalive_timeout: float = 30,
     verbose: bool = False,
     world: str = "empty",
+    events: dict[str, Any] | None = None,
     **settings: Any,
 ) -> SandboxServer:
     """A sandbox on ``host:port``; ``world`` is ``"empty"`` (job processes and jobs
-    only) or ``"demo"``; ``settings`` override :data:`DEFAULTS`."""
+    only) or ``"demo"``; ``events``: where to push events from the start (see
+    ``feishu.sandbox.events.EVENT_DEFAULTS``); ``settings`` override
+    :data:`DEFAULTS`."""
     unknown = sorted(set(settings) - set(DEFAULTS))
     if unknown:
         raise ValueError(f"unknown sandbox settings: {unknown}")
@@ -259,6 +263,7 @@ def make_server(
         app_secret=app_secret,
         startup_config=config,
         startup_world=startup_world,
+        events=EventPusher(events),
     )
     return SandboxServer(
         (host, port), state, keepalive_timeout=keepalive_timeout, verbose=verbose

@@ -1,6 +1,7 @@
 """Which queue each task goes to, and what beat runs when."""
 
 from .audit import EXAMS_ALERT_INTERVAL_SECONDS
+from .candidates import CANDIDATE_WORKLIST_POLL_SECONDS
 from .delivery import DELIVERY_SWEEP_INTERVAL_SECONDS
 
 # Feishu calls get their own queue, so imports and other work never delay them.
@@ -14,6 +15,7 @@ CELERY_TASK_ROUTES = {
         "exam_results_dispatch_due_task",
         "delivery_sweep_task",
         "candidate_applications_lookup_task",
+        "feishu_event_handle_task",
     )
 }
 
@@ -30,6 +32,16 @@ CELERY_BEAT_SCHEDULE = {
     },
     "sweep-imports": {
         "task": "exams.tasks.import_batches_sweep_task",
+        "schedule": 60.0,
+        "options": {"expires": 60},
+    },
+    "poll-worklist": {
+        "task": "exams.tasks.worklist_poll_task",
+        "schedule": float(CANDIDATE_WORKLIST_POLL_SECONDS),
+        "options": {"expires": CANDIDATE_WORKLIST_POLL_SECONDS},
+    },
+    "sweep-events": {
+        "task": "exams.tasks.feishu_events_sweep_task",
         "schedule": 60.0,
         "options": {"expires": 60},
     },
