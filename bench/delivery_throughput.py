@@ -546,12 +546,12 @@ class Bench:
                 task, runtime, value = match.groups()
                 short = task.rsplit(".", 1)[-1].removesuffix("_task")
                 result.tasks[short] += 1
-                if short == "deliver_exam_result":
+                if short == "exam_result_deliver":
                     outcome = value.strip("'\"")
                     result.deliver_outcomes[outcome] += 1
                     if outcome == "synced":
                         result.synced_runtimes.append(float(runtime))
-                elif short == "dispatch_due" and value.isdigit():
+                elif short == "exam_results_dispatch_due" and value.isdigit():
                     result.pumped += int(value)
 
 
@@ -649,9 +649,9 @@ def report(results: list[Result], bench: Bench) -> bool:
     )
     row(
         "pump runs / rows dispatched",
-        [f"{r.tasks['dispatch_due']}/{r.pumped}" for r in results],
+        [f"{r.tasks['exam_results_dispatch_due']}/{r.pumped}" for r in results],
     )
-    row("sweeps", [str(r.tasks["sweep"]) for r in results])
+    row("sweeps", [str(r.tasks["delivery_sweep"]) for r in results])
     row(
         "synced task runtime p50 / p90 (s)",
         [

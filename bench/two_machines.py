@@ -124,7 +124,8 @@ def delivered_by(log: Path) -> Counter[str]:
         if not line.startswith("{"):
             continue
         entry = json.loads(line)
-        if entry.get("logger") == "exams.delivery" and "result_id" in entry:
+        logger = entry.get("logger", "")
+        if logger.startswith("exams.delivery") and "result_id" in entry:
             counts[entry["message"]] += 1
     return counts
 
