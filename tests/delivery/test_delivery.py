@@ -11,6 +11,7 @@ from exams.audit.history import result_changes
 from exams.entry import services
 from exams.models import ExamResult, HistorySource, SyncAttempt
 from tests.delivery.conftest import wait_until
+from tests.factories import exam_result_form
 
 pytestmark = [pytest.mark.embedded]
 
@@ -54,17 +55,7 @@ def test_save_and_send_in_the_admin_ends_synced_with_exam_id_and_operate_time(
     client.force_login(sender)
     client.post(
         reverse("admin:exams_examresult_add"),
-        {
-            "application_id": "6891565253964859661",
-            "exam_resource_name": "后端工程师笔试（A卷）",
-            "score": "88.5",
-            "uuid": "",
-            "operator_id": "",
-            "user_id_type": "open_id",
-            "sync_attempts-TOTAL_FORMS": "0",
-            "sync_attempts-INITIAL_FORMS": "0",
-            "_send": "1",
-        },
+        exam_result_form(_send="1"),
     )
     result = ExamResult.objects.get()
     row = wait_until(lambda: settled(result, Status.SYNCED), what="synced")
