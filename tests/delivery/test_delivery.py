@@ -35,6 +35,19 @@ def send(exam_result_factory, **fields) -> ExamResult:
     return result
 
 
+def unknown_after(sandbox, exam_result_factory, **fault) -> ExamResult:
+    """A result whose create call met ``fault``, once a delivered probe has let
+    reconciliation see whether search lists this portal's exams; the fault is
+    then cleared."""
+    probe = send(exam_result_factory)
+    wait_until(lambda: settled(probe, Status.SYNCED), what="probe synced")
+    sandbox.configure(**fault)
+    result = send(exam_result_factory)
+    wait_until(lambda: settled(result, Status.UNKNOWN), what="unknown")
+    sandbox.configure(fail_ratio=0.0, drop_ratio=0.0)
+    return result
+
+
 def sandbox_count(sandbox, result: ExamResult) -> int:
     counts = sandbox.exams()["counts"]
     key = f"{result.application_id}|{result.exam_resource_name}"
@@ -91,13 +104,9 @@ def test_a_500_before_recording_is_resent_once_reconciliation_can_tell(
     start_worker, sandbox, exam_result_factory
 ):
     start_worker()
-    # A delivered result lets reconciliation establish that search lists exams.
-    probe = send(exam_result_factory)
-    wait_until(lambda: settled(probe, Status.SYNCED), what="probe synced")
-    sandbox.configure(fail_ratio=1.0, fail_mode="before")
-    result = send(exam_result_factory)
-    wait_until(lambda: settled(result, Status.UNKNOWN), what="unknown")
-    sandbox.configure(fail_ratio=0.0)
+    result = unknown_after(
+        sandbox, exam_result_factory, fail_ratio=1.0, fail_mode="before"
+    )
     row = wait_until(lambda: settled(result, Status.SYNCED), what="resent and synced")
     assert row.exam_id
     assert sandbox_count(sandbox, result) == 1
@@ -116,12 +125,7 @@ def test_an_exam_recorded_before_a_500_or_a_dropped_answer_is_adopted_not_resent
     start_worker, sandbox, exam_result_factory, fault
 ):
     start_worker()
-    probe = send(exam_result_factory)
-    wait_until(lambda: settled(probe, Status.SYNCED), what="probe synced")
-    sandbox.configure(**fault)
-    result = send(exam_result_factory)
-    wait_until(lambda: settled(result, Status.UNKNOWN), what="unknown")
-    sandbox.configure(fail_ratio=0.0, drop_ratio=0.0)
+    result = unknown_after(sandbox, exam_result_factory, **fault)
     row = wait_until(lambda: settled(result, Status.SYNCED), what="adopted")
     assert row.exam_id
     assert sandbox_count(sandbox, result) == 1
@@ -133,12 +137,9 @@ def test_when_search_does_not_list_created_exams_the_result_stays_unknown(
 ):
     sandbox.configure(search_lists_api_exams=False)
     start_worker()
-    probe = send(exam_result_factory)
-    wait_until(lambda: settled(probe, Status.SYNCED), what="probe synced")
-    sandbox.configure(fail_ratio=1.0, fail_mode="before")
-    result = send(exam_result_factory)
-    wait_until(lambda: settled(result, Status.UNKNOWN), what="unknown")
-    sandbox.configure(fail_ratio=0.0)
+    result = unknown_after(
+        sandbox, exam_result_factory, fail_ratio=1.0, fail_mode="before"
+    )
     wait_until(
         lambda: (
             SyncAttempt.objects.filter(result=result, call="search_tests").count() >= 2
