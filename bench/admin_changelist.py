@@ -269,7 +269,7 @@ def load(dsn: str, size: int, staff: list[int]) -> float:
     with psycopg.connect(dsn, autocommit=True) as conn:
         conn.execute(
             # CASCADE: whatever refers to the results goes too (bench database only).
-            "TRUNCATE exams_examresult, exams_examresultchange RESTART IDENTITY CASCADE"
+            "TRUNCATE exams_examresult, exams_historicalexamresult RESTART IDENTITY CASCADE"
         )
         # Indexes that back no constraint: dropped for the load, rebuilt after it.
         indexes = conn.execute(

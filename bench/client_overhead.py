@@ -33,6 +33,7 @@ from lark_oapi.api.hire.v1 import (  # noqa: E402
 )
 
 from feishu import FeishuClient, MemoryTokenStore  # noqa: E402
+from feishu.sandbox.process import spawn  # noqa: E402
 
 APP_ID = "cli_bench"
 APP_SECRET = "bench-secret"  # noqa: S105 (the sandbox's, not a real one)
@@ -41,27 +42,7 @@ OPERATOR = "ou_f476cb099ac9227c9bae09ce46112579"
 
 
 def start_sandbox() -> tuple[subprocess.Popen[str], str]:
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "feishu.sandbox",
-            "--port",
-            "0",
-            "--no-rate-limit",
-            "--app-id",
-            APP_ID,
-            "--app-secret",
-            APP_SECRET,
-        ],
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    assert proc.stdout is not None
-    line = proc.stdout.readline()
-    url = next(w for w in line.split() if w.startswith("http://"))
-    return proc, url
+    return spawn("--no-rate-limit", app_id=APP_ID, app_secret=APP_SECRET)
 
 
 def ours(url: str) -> Callable[[int], None]:

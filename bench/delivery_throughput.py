@@ -83,6 +83,8 @@ import redis  # noqa: E402
 from psycopg import sql  # noqa: E402
 
 from feishu.sandbox.process import spawn  # noqa: E402
+from hiring_portal import celery_process  # noqa: E402
+from hiring_portal.celery_process import CeleryProcess, children_of  # noqa: E402
 
 BENCH_DB = "hiring_portal_bench_delivery"
 APP_ID = "cli_bench"
@@ -141,16 +143,6 @@ PROCESSES = Processes()
 
 def _interrupted(signum: int, frame: FrameType | None) -> None:
     raise KeyboardInterrupt(f"signal {signum}")
-
-
-def children_of(pid: int) -> list[int]:
-    out = subprocess.run(
-        ["ps", "-o", "pid=", "--ppid", str(pid)],
-        capture_output=True,
-        text=True,
-        check=False,
-    ).stdout
-    return [int(p) for p in out.split()]
 
 
 def rss_kb(pid: int) -> int | None:
@@ -303,67 +295,31 @@ class Bench:
 
     def start_celery(
         self, phase: Phase, sandbox: Sandbox, log_dir: Path
-    ) -> list[tuple[str, subprocess.Popen[Any], Path]]:
+    ) -> list[tuple[str, CeleryProcess]]:
         environment = self.env(phase, sandbox, log_dir)
-        started = []
-        for n in range(1, WORKERS + 1):
-            name = f"w{n}"
-            log = log_dir / f"{name}.log"
-            proc = PROCESSES.start(
-                [
-                    sys.executable,
-                    "-m",
-                    "celery",
-                    "-A",
-                    "hiring_portal",
-                    "worker",
-                    "--loglevel",
-                    "INFO",
-                    "--concurrency",
-                    str(CONCURRENCY),
-                    "-Q",
-                    "feishu,celery",
-                    "--hostname",
-                    f"bench-{phase.key}-{name}@%h",
-                    "--without-gossip",
-                    "--without-mingle",
-                ],
-                env=environment,
-                stdout=log.open("wb"),
-                stderr=subprocess.STDOUT,
+        started = [
+            (
+                f"w{n}",
+                celery_process.start_worker(
+                    name=f"bench-{phase.key}-w{n}",
+                    log=log_dir / f"w{n}.log",
+                    env=environment,
+                    concurrency=CONCURRENCY,
+                    popen=PROCESSES.start,
+                ),
             )
-            started.append((name, proc, log))
-        beat_log = log_dir / "beat.log"
-        beat = PROCESSES.start(
-            [
-                sys.executable,
-                "-m",
-                "celery",
-                "-A",
-                "hiring_portal",
-                "beat",
-                "--loglevel",
-                "INFO",
-                "--schedule",
-                str(log_dir / "beat-schedule"),
-                "--pidfile",
-                str(log_dir / "beat.pid"),
-            ],
+            for n in range(1, WORKERS + 1)
+        ]
+        beat = celery_process.start_beat(
+            log=log_dir / "beat.log",
             env=environment,
-            stdout=beat_log.open("wb"),
-            stderr=subprocess.STDOUT,
+            schedule=log_dir / "beat-schedule",
+            pidfile=log_dir / "beat.pid",
+            popen=PROCESSES.start,
         )
-        started.append(("beat", beat, beat_log))
-        deadline = time.monotonic() + 60
-        for name, proc, log in started:
-            if name == "beat":
-                continue
-            while "ready" not in log.read_text(errors="replace"):
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    tail = log.read_text(errors="replace")[-3000:]
-                    raise RuntimeError(f"worker {name} did not start:\n{tail}")
-                time.sleep(0.2)
-        return started
+        for _name, worker in started:
+            worker.wait_ready(timeout=60)
+        return [*started, ("beat", beat)]
 
     # -- the database
 
@@ -423,7 +379,7 @@ class Bench:
         self.load(args.results)
         sandbox = Sandbox(self.per_second, self.per_minute, log_dir)
         celery = self.start_celery(phase, sandbox, log_dir)
-        workers = [(name, proc) for name, proc, _log in celery if name != "beat"]
+        workers = [(name, c.proc) for name, c in celery if name != "beat"]
         print(
             f"sandbox {sandbox.url} ({self.per_second}/s, {self.per_minute}/min); "
             f"workers {', '.join(str(p.pid) for _n, p in workers)}; "
@@ -506,8 +462,8 @@ class Bench:
             )
         finally:
             connection.close()
-            for _name, proc, _log in reversed(celery):
-                PROCESSES.stop(proc)
+            for _name, process in reversed(celery):
+                PROCESSES.stop(process.proc)
             sandbox.stop()
         self.collect_logs(celery, result)
         return result
@@ -537,21 +493,23 @@ class Bench:
             buckets = Counter((s - stamps[0]) // 5000 for s in stamps)
             result.timeline = [buckets[i] for i in range(max(buckets) + 1)]
 
-    def collect_logs(self, celery: list[Any], result: Result) -> None:
-        for _name, _proc, log in celery:
-            for line in log.read_text(errors="replace").splitlines():
+    def collect_logs(
+        self, celery: list[tuple[str, CeleryProcess]], result: Result
+    ) -> None:
+        for _name, process in celery:
+            for line in process.log.read_text(errors="replace").splitlines():
                 match = TASK_LINE.search(line)
                 if not match:
                     continue
                 task, runtime, value = match.groups()
                 short = task.rsplit(".", 1)[-1].removesuffix("_task")
                 result.tasks[short] += 1
-                if short == "deliver_exam_result":
+                if short == "exam_result_deliver":
                     outcome = value.strip("'\"")
                     result.deliver_outcomes[outcome] += 1
                     if outcome == "synced":
                         result.synced_runtimes.append(float(runtime))
-                elif short == "dispatch_due" and value.isdigit():
+                elif short == "exam_results_dispatch_due" and value.isdigit():
                     result.pumped += int(value)
 
 
@@ -649,9 +607,9 @@ def report(results: list[Result], bench: Bench) -> bool:
     )
     row(
         "pump runs / rows dispatched",
-        [f"{r.tasks['dispatch_due']}/{r.pumped}" for r in results],
+        [f"{r.tasks['exam_results_dispatch_due']}/{r.pumped}" for r in results],
     )
-    row("sweeps", [str(r.tasks["sweep"]) for r in results])
+    row("sweeps", [str(r.tasks["delivery_sweep"]) for r in results])
     row(
         "synced task runtime p50 / p90 (s)",
         [

@@ -38,6 +38,8 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from feishu.sandbox.process import spawn  # noqa: E402
+from hiring_portal import celery_process  # noqa: E402
+from hiring_portal.celery_process import CeleryProcess  # noqa: E402
 
 APP_ID = "cli_two_machines"
 APP_SECRET = "two-machines-secret"  # noqa: S105 - the sandbox's, for this run
@@ -74,47 +76,19 @@ def machine_env(name: str, home: Path, common: dict[str, str]) -> dict[str, str]
     }
 
 
-def start_worker(
+def start_machine(
     name: str, home: Path, common: dict[str, str], *, beat: bool
-) -> subprocess.Popen[bytes]:
-    home.mkdir(parents=True)
-    (home / "var").mkdir()
-    command = [
-        sys.executable,
-        "-m",
-        "celery",
-        "-A",
-        "hiring_portal",
-        "worker",
-        "--loglevel",
-        "INFO",
-        "--concurrency",
-        "4",
-        "--queues",
-        "feishu,celery",
-        "--hostname",
-        f"{name}@%h",
-        "--without-gossip",
-        "--without-mingle",
-    ]
-    if beat:
-        command += ["--beat", "--schedule", str(home / "var" / "celerybeat-schedule")]
-    log = (home / "worker.log").open("wb")
-    return subprocess.Popen(
-        command,
-        cwd=home,
+) -> CeleryProcess:
+    """A machine's worker, run from its own folder; machine-a also runs beat."""
+    (home / "var").mkdir(parents=True)
+    return celery_process.start_worker(
+        name=name,
+        log=home / "worker.log",
         env=machine_env(name, home, common),
-        stdout=log,
-        stderr=subprocess.STDOUT,
+        concurrency=4,
+        beat_schedule=home / "var" / "celerybeat-schedule" if beat else None,
+        cwd=home,
     )
-
-
-def wait_ready(proc: subprocess.Popen[bytes], log: Path, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while "ready." not in log.read_text(errors="replace"):
-        if proc.poll() is not None or time.monotonic() > deadline:
-            raise RuntimeError(f"worker did not start:\n{log.read_text()[-3000:]}")
-        time.sleep(0.2)
 
 
 def delivered_by(log: Path) -> Counter[str]:
@@ -124,7 +98,8 @@ def delivered_by(log: Path) -> Counter[str]:
         if not line.startswith("{"):
             continue
         entry = json.loads(line)
-        if entry.get("logger") == "exams.delivery" and "result_id" in entry:
+        logger = entry.get("logger", "")
+        if logger.startswith("exams.delivery") and "result_id" in entry:
             counts[entry["message"]] += 1
     return counts
 
@@ -169,7 +144,7 @@ def main() -> int:
     from exams.models.recording import bulk_create_recorded
 
     call_command("migrate", verbosity=0)
-    workers: list[subprocess.Popen[bytes]] = []
+    workers: list[CeleryProcess] = []
     try:
         results = [
             ExamResult(
@@ -187,9 +162,9 @@ def main() -> int:
             "machine-b": workdir / "machine-b",
         }
         for name, home in machines.items():
-            workers.append(start_worker(name, home, common, beat=name == "machine-a"))
-        for proc, home in zip(workers, machines.values(), strict=True):
-            wait_ready(proc, home / "worker.log")
+            workers.append(start_machine(name, home, common, beat=name == "machine-a"))
+        for worker in workers:
+            worker.wait_ready(timeout=60)
 
         started = time.monotonic()
         services.exam_results_send(queryset=ExamResult.objects.all(), actor=None)
@@ -235,13 +210,8 @@ def main() -> int:
         print("OK: every result delivered once, no 429" if ok else "FAILED")
         return 0 if ok else 1
     finally:
-        for proc in workers:
-            proc.terminate()
-        for proc in workers:
-            try:
-                proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+        for worker in workers:
+            worker.stop(timeout=20)
         sandbox.terminate()
         sandbox.wait(timeout=10)
         connections.close_all()

@@ -60,37 +60,31 @@ def _fast_password_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
-@pytest.fixture
-def staff(db):
-    """A staff member who may enter results, with a Feishu identity for the app."""
-    user = UserFactory(
-        is_staff=True,
-        perms=[
-            "add_examresult",
-            "change_examresult",
-            "view_examresult",
-            "delete_examresult",
-        ],
-    )
+ENTER_RESULTS = (
+    "add_examresult",
+    "change_examresult",
+    "view_examresult",
+    "delete_examresult",
+)
+
+
+def staff_member(*perms: str):
+    """A staff member with these permissions and a Feishu identity for the app."""
+    user = UserFactory(is_staff=True, perms=list(perms))
     FeishuIdentityFactory(user=user)
     return user
+
+
+@pytest.fixture
+def staff(db):
+    """A staff member who may enter results."""
+    return staff_member(*ENTER_RESULTS)
 
 
 @pytest.fixture
 def sender(db):
     """A staff member who may also send results to Feishu."""
-    user = UserFactory(
-        is_staff=True,
-        perms=[
-            "add_examresult",
-            "change_examresult",
-            "view_examresult",
-            "delete_examresult",
-            "send_examresult",
-        ],
-    )
-    FeishuIdentityFactory(user=user)
-    return user
+    return staff_member(*ENTER_RESULTS, "send_examresult")
 
 
 @pytest.fixture

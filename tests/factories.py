@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import csv
+import io
 from decimal import Decimal
 from typing import Any
 
@@ -10,6 +12,8 @@ from django.contrib.auth.models import Permission
 
 from exams.models import ExamResult, FeishuIdentity, HistorySource
 from exams.models.recording import save_recorded
+
+OPERATOR = "ou_f476cb099ac9227c9bae09ce46112579"
 
 
 class UserFactory(factory.django.DjangoModelFactory):
@@ -49,7 +53,7 @@ class ExamResultFactory(factory.django.DjangoModelFactory):
     application_id = factory.Sequence(lambda n: str(6891565253964859661 + n))
     exam_resource_name = "后端工程师笔试（A卷）"
     score = Decimal("88.5")
-    operator_id = "ou_f476cb099ac9227c9bae09ce46112579"
+    operator_id = OPERATOR
     operator_app_id = factory.LazyFunction(lambda: settings.FEISHU_APP_ID)
     entered_by = factory.SubFactory(UserFactory)
 
@@ -60,3 +64,39 @@ class ExamResultFactory(factory.django.DjangoModelFactory):
         result = model_class(*args, **kwargs)
         save_recorded(result, actor=result.entered_by, source=HistorySource.ADMIN)
         return result
+
+
+def exam_result_form(result: ExamResult | None = None, **fields: str) -> dict[str, str]:
+    """What the admin's exam-result form posts: a valid new result, or ``result``'s
+    values as its change page shows them; ``fields`` change or add to them
+    (``score="91.0"``, ``_save="1"``, ``_send="1"``). No attempt rows go with it."""
+    values = {
+        "application_id": "6891565253964859661",
+        "exam_resource_name": "后端工程师笔试（A卷）",
+        "score": "88.5",
+        "uuid": "",
+        "operator_id": "",
+        "user_id_type": "open_id",
+    }
+    if result is not None:
+        values = {name: str(getattr(result, name)) for name in values}
+    return {
+        **values,
+        "sync_attempts-TOTAL_FORMS": "0",
+        "sync_attempts-INITIAL_FORMS": "0",
+        **fields,
+    }
+
+
+def generated_csv(count: int, *, bad_every: int = 0) -> bytes:
+    """An import file of ``count`` new results; with ``bad_every``, every so many
+    rows has a score that is not a number."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["application_id", "exam_resource_name", "score", "operator_id"])
+    for n in range(count):
+        score = "ninety" if bad_every and n % bad_every == 0 else f"{n % 100}.5"
+        writer.writerow(
+            [str(7000000000000000000 + n), "大型综合能力测评", score, OPERATOR]
+        )
+    return out.getvalue().encode()

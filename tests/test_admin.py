@@ -10,21 +10,12 @@ from django.urls import reverse
 from exams.audit.history import result_changes
 from exams.models import ExamResult, HistorySource
 from exams.models.recording import save_recorded
+from tests.factories import exam_result_form
 
 pytestmark = [pytest.mark.django_db, pytest.mark.embedded]
 
 ADD_URL = reverse("admin:exams_examresult_add")
 LIST_URL = reverse("admin:exams_examresult_changelist")
-FORM = {
-    "application_id": "6891565253964859661",
-    "exam_resource_name": "后端工程师笔试（A卷）",
-    "score": "88.5",
-    "uuid": "",
-    "operator_id": "",
-    "user_id_type": "open_id",
-    "sync_attempts-TOTAL_FORMS": "0",
-    "sync_attempts-INITIAL_FORMS": "0",
-}
 
 
 def change_url(result):
@@ -33,7 +24,7 @@ def change_url(result):
 
 def test_save_as_draft_stores_a_draft_with_the_staff_members_operator(client, staff):
     client.force_login(staff)
-    response = client.post(ADD_URL, {**FORM, "_save": "1"})
+    response = client.post(ADD_URL, exam_result_form(_save="1"))
     assert response.status_code == 302
     result = ExamResult.objects.get()
     assert result.status == "draft"
@@ -48,7 +39,7 @@ def test_save_as_draft_stores_a_draft_with_the_staff_members_operator(client, st
 
 def test_save_and_send_leaves_the_result_pending(client, sender):
     client.force_login(sender)
-    response = client.post(ADD_URL, {**FORM, "_send": "1"})
+    response = client.post(ADD_URL, exam_result_form(_send="1"))
     assert response.status_code == 302
     assert ExamResult.objects.get().status == "pending"
 
@@ -57,7 +48,7 @@ def test_staff_without_the_send_permission_cannot_send(client, staff):
     client.force_login(staff)
     page = client.get(ADD_URL)
     assert b'name="_send"' not in page.content
-    response = client.post(ADD_URL, {**FORM, "_send": "1"})
+    response = client.post(ADD_URL, exam_result_form(_send="1"))
     assert response.status_code == 403
     assert not ExamResult.objects.exists()
 
@@ -99,7 +90,7 @@ def test_the_send_action_queues_drafts_and_failed_and_says_what_it_skipped(
 
 def test_a_bad_score_is_refused_with_the_reason_and_nothing_is_saved(client, staff):
     client.force_login(staff)
-    response = client.post(ADD_URL, {**FORM, "score": "95.55", "_save": "1"})
+    response = client.post(ADD_URL, exam_result_form(score="95.55", _save="1"))
     assert response.status_code == 200
     assert "more than one decimal place" in response.content.decode()
     assert not ExamResult.objects.exists()
@@ -108,11 +99,11 @@ def test_a_bad_score_is_refused_with_the_reason_and_nothing_is_saved(client, sta
 def test_a_draft_can_be_changed_and_the_change_is_recorded(
     client, staff, exam_result_factory
 ):
-    result = exam_result_factory(application_id=FORM["application_id"])
+    result = exam_result_factory()
     client.force_login(staff)
     response = client.post(
         change_url(result),
-        {**FORM, "operator_id": result.operator_id, "score": "91.0", "_save": "1"},
+        exam_result_form(result, score="91.0", _save="1"),
     )
     assert response.status_code == 302
     result.refresh_from_db()
@@ -132,7 +123,7 @@ def test_a_result_that_may_be_in_feishu_is_read_only_and_says_why(
     page = client.get(change_url(result)).content.decode()
     assert "cannot be changed" in page
     assert 'name="score"' not in page
-    client.post(change_url(result), {**FORM, "score": "10.0", "_save": "1"})
+    client.post(change_url(result), exam_result_form(score="10.0", _save="1"))
     result.refresh_from_db()
     assert result.score == Decimal("88.5")
 
@@ -193,14 +184,14 @@ def test_the_history_button_shows_each_change_with_who_through_what_and_values(
     client, staff, exam_result_factory
 ):
     # Given a draft entered, then changed through the form
-    result = exam_result_factory(application_id=FORM["application_id"])
+    result = exam_result_factory()
     staff.user_permissions.add(
         Permission.objects.get(codename="view_historicalexamresult")
     )
     client.force_login(staff)
     client.post(
         change_url(result),
-        {**FORM, "operator_id": result.operator_id, "score": "91.0", "_save": "1"},
+        exam_result_form(result, score="91.0", _save="1"),
     )
     # When the HISTORY button is followed
     page = client.get(

@@ -24,7 +24,7 @@ from exams.models import (
 )
 from exams.models.recording import update_recorded
 from tests.delivery.conftest import sandbox, sandbox_server  # noqa: F401
-from tests.factories import UserFactory
+from tests.factories import UserFactory, exam_result_form
 
 pytestmark = [pytest.mark.django_db, pytest.mark.embedded]
 
@@ -32,16 +32,6 @@ Source = HistorySource
 LIST_URL = reverse("admin:exams_examresult_changelist")
 REVIEW_URL = reverse("exams_audit:review")
 EXPORT_URL = reverse("exams_audit:export")
-FORM = {
-    "application_id": "6891565253964859661",
-    "exam_resource_name": "后端工程师笔试（A卷）",
-    "score": "88.5",
-    "uuid": "",
-    "operator_id": "",
-    "user_id_type": "open_id",
-    "sync_attempts-TOTAL_FORMS": "0",
-    "sync_attempts-INITIAL_FORMS": "0",
-}
 CSV = (
     "application_id,exam_resource_name,score\n"
     "7000000000000000001,Go 笔试,91.5\n"
@@ -68,9 +58,9 @@ def attempt(result, **fields):
 
 def test_the_admin_form_records_who_created_and_changed_what(client, sender):
     client.force_login(sender)
-    client.post(reverse("admin:exams_examresult_add"), {**FORM, "_save": "1"})
+    client.post(reverse("admin:exams_examresult_add"), exam_result_form(_save="1"))
     result = ExamResult.objects.get()
-    client.post(change_url(result), {**FORM, "score": "90", "_save": "1"})
+    client.post(change_url(result), exam_result_form(score="90", _save="1"))
 
     changed, created = result_changes(result.pk)
     assert (created.actor, created.source, created.kind) == (sender, "admin", "created")

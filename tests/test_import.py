@@ -4,7 +4,6 @@ against the database as it is then."""
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import io
 from decimal import Decimal
@@ -17,7 +16,7 @@ from django.utils import timezone
 from exams.audit.history import changes_of, result_changes
 from exams.importing import reading, service
 from exams.models import ExamResult, HistoricalExamResult, ImportBatch
-from tests.factories import UserFactory
+from tests.factories import UserFactory, generated_csv
 
 pytestmark = [pytest.mark.django_db, pytest.mark.embedded]
 
@@ -517,18 +516,6 @@ def test_a_batch_cannot_be_confirmed_twice(staff):
 
 
 # --- large files ---------------------------------------------------------------------
-
-
-def generated_csv(count: int, *, bad_every: int = 0) -> bytes:
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(["application_id", "exam_resource_name", "score", "operator_id"])
-    for n in range(count):
-        score = "ninety" if bad_every and n % bad_every == 0 else f"{n % 100}.5"
-        writer.writerow(
-            [str(7000000000000000000 + n), "大型综合能力测评", score, OPERATOR]
-        )
-    return out.getvalue().encode()
 
 
 def test_a_file_over_the_threshold_is_written_by_a_worker_with_progress(

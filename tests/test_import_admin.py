@@ -3,8 +3,6 @@ request, background progress, and what staff are told."""
 
 from __future__ import annotations
 
-import csv
-import io
 from pathlib import Path
 
 import pytest
@@ -13,13 +11,13 @@ from django.urls import reverse
 
 from exams.models import ExamResult, ImportBatch
 from exams.tasks import import_batch_run_task
+from tests.factories import generated_csv
 
 pytestmark = [pytest.mark.django_db, pytest.mark.embedded]
 
 SAMPLES = Path(__file__).resolve().parents[2] / "shared" / "samples"
 LIST_URL = reverse("admin:exams_examresult_changelist")
 IMPORT_URL = reverse("admin:exams_examresult_import")
-OPERATOR = "ou_f476cb099ac9227c9bae09ce46112579"
 
 
 def batch_url(batch) -> str:
@@ -28,18 +26,6 @@ def batch_url(batch) -> str:
 
 def upload(client, content: bytes, name: str = "results.csv"):
     return client.post(IMPORT_URL, {"file": SimpleUploadedFile(name, content)})
-
-
-def generated_csv(count: int, *, bad_every: int = 0) -> bytes:
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(["application_id", "exam_resource_name", "score", "operator_id"])
-    for n in range(count):
-        score = "ninety" if bad_every and n % bad_every == 0 else f"{n % 100}.5"
-        writer.writerow(
-            [str(7000000000000000000 + n), "大型综合能力测评", score, OPERATOR]
-        )
-    return out.getvalue().encode()
 
 
 def test_the_change_list_offers_import_and_export(client, staff):

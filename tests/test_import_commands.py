@@ -15,11 +15,11 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from exams.models import ExamResult, HistoricalExamResult, ImportBatch
+from tests.factories import OPERATOR, generated_csv
 
 pytestmark = [pytest.mark.django_db, pytest.mark.embedded]
 
 SAMPLES = Path(__file__).resolve().parents[2] / "shared" / "samples"
-OPERATOR = "ou_f476cb099ac9227c9bae09ce46112579"
 
 
 def run(*args: str) -> tuple[str, int]:
@@ -32,13 +32,13 @@ def run(*args: str) -> tuple[str, int]:
     return out.getvalue(), 0
 
 
+def import_as(user, path, *options: str) -> tuple[str, int]:
+    """``import_exam_results`` of ``path``, entered as ``user``."""
+    return run("import_exam_results", str(path), "--operator", user.username, *options)
+
+
 def test_import_of_the_english_sample_exits_zero_and_records_the_import(staff):
-    output, code = run(
-        "import_exam_results",
-        str(SAMPLES / "exam_results.csv"),
-        "--operator",
-        staff.username,
-    )
+    output, code = import_as(staff, SAMPLES / "exam_results.csv")
 
     assert code == 0
     assert "20 new" in output
@@ -54,12 +54,7 @@ def test_import_of_the_english_sample_exits_zero_and_records_the_import(staff):
 
 
 def test_import_of_the_bad_sample_reports_each_bad_row_and_exits_non_zero(staff):
-    output, code = run(
-        "import_exam_results",
-        str(SAMPLES / "exam_results_bad.csv"),
-        "--operator",
-        staff.username,
-    )
+    output, code = import_as(staff, SAMPLES / "exam_results_bad.csv")
 
     assert code == 1
     for line in (
@@ -78,13 +73,7 @@ def test_import_of_the_bad_sample_reports_each_bad_row_and_exits_non_zero(staff)
 
 
 def test_a_dry_run_reports_and_writes_nothing(staff):
-    output, code = run(
-        "import_exam_results",
-        str(SAMPLES / "exam_results_zh.csv"),
-        "--operator",
-        staff.username,
-        "--dry-run",
-    )
+    output, code = import_as(staff, SAMPLES / "exam_results_zh.csv", "--dry-run")
 
     assert code == 0
     assert "10 new" in output
@@ -109,13 +98,7 @@ def test_without_operator_rows_without_one_are_refused(tmp_path, db):
 
 
 def test_import_with_send_queues_the_results(sender):
-    output, code = run(
-        "import_exam_results",
-        str(SAMPLES / "exam_results.csv"),
-        "--operator",
-        sender.username,
-        "--send",
-    )
+    output, code = import_as(sender, SAMPLES / "exam_results.csv", "--send")
 
     assert code == 0
     assert "20 queued for delivery" in output
@@ -123,12 +106,8 @@ def test_import_with_send_queues_the_results(sender):
 
 
 def test_all_or_nothing_from_the_command_line(staff):
-    output, code = run(
-        "import_exam_results",
-        str(SAMPLES / "exam_results_bad.csv"),
-        "--operator",
-        staff.username,
-        "--all-or-nothing",
+    output, code = import_as(
+        staff, SAMPLES / "exam_results_bad.csv", "--all-or-nothing"
     )
 
     assert code == 1
@@ -140,7 +119,7 @@ def test_an_unreadable_file_exits_two_and_records_nothing(tmp_path, staff):
     path = tmp_path / "results.csv"
     path.write_text("投递 ID,分数 A\n1,2\n")
 
-    output, code = run("import_exam_results", str(path), "--operator", staff.username)
+    output, code = import_as(staff, path)
 
     assert code == 2
     assert "Unknown column(s): “分数 A”" in output
@@ -149,17 +128,9 @@ def test_an_unreadable_file_exits_two_and_records_nothing(tmp_path, staff):
 
 def test_a_large_import_shows_a_progress_bar(tmp_path, staff, capsys):
     path = tmp_path / "large.csv"
-    with path.open("w", newline="") as out:
-        writer = csv.writer(out)
-        writer.writerow(
-            ["application_id", "exam_resource_name", "score", "operator_id"]
-        )
-        for n in range(6000):
-            writer.writerow(
-                [7000000000000000000 + n, "大型综合能力测评", "60.5", OPERATOR]
-            )
+    path.write_bytes(generated_csv(6000))
 
-    _output, code = run("import_exam_results", str(path), "--operator", staff.username)
+    _output, code = import_as(staff, path)
 
     assert code == 0
     assert "6000/6000 rows checked" in capsys.readouterr().err
@@ -216,9 +187,7 @@ def test_an_exported_file_imports_back_unchanged_from_the_command_line(
     path = tmp_path / "out.csv"
     call_command("export_exam_results", str(path), stderr=io.StringIO())
 
-    output, code = run(
-        "import_exam_results", str(path), "--operator", staff.username, "--dry-run"
-    )
+    output, code = import_as(staff, path, "--dry-run")
 
     assert code == 0
     assert "2 unchanged" in output

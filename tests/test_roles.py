@@ -13,7 +13,7 @@ from exams.audit.history import result_changes
 from exams.models import ExamResult, SyncAttempt
 from exams.roles import ROLES as DEFINED
 from tests.delivery.conftest import sandbox, sandbox_server  # noqa: F401
-from tests.factories import FeishuIdentityFactory, UserFactory
+from tests.factories import FeishuIdentityFactory, UserFactory, exam_result_form
 
 pytestmark = [pytest.mark.django_db, pytest.mark.embedded]
 
@@ -117,17 +117,7 @@ def test_editing_a_result_is_refused_with_403_to_read_only_roles(
     client.force_login(users[role])
     response = client.post(
         reverse("admin:exams_examresult_change", args=[result.pk]),
-        {
-            "application_id": result.application_id,
-            "exam_resource_name": "changed",
-            "score": "1",
-            "user_id_type": "open_id",
-            "operator_id": result.operator_id,
-            "uuid": "",
-            "sync_attempts-TOTAL_FORMS": "0",
-            "sync_attempts-INITIAL_FORMS": "0",
-            "_save": "1",
-        },
+        exam_result_form(result, exam_resource_name="changed", score="1", _save="1"),
     )
     allowed = role in ("editor", "sender")
     assert response.status_code == (302 if allowed else 403)

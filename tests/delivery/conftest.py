@@ -9,9 +9,6 @@ tests use transactional_db so workers see committed rows.
 from __future__ import annotations
 
 import os
-import signal
-import subprocess
-import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator
@@ -23,9 +20,10 @@ from django.conf import settings
 from django.db import connection
 
 from feishu.sandbox.process import spawn
+from hiring_portal import celery_process
+from hiring_portal.celery_process import CeleryProcess
 from tests.feishu.feishu_helpers import Sandbox
 
-ROOT = Path(__file__).resolve().parents[2]
 APP_ID = "cli_sandbox"
 APP_SECRET = "sandbox-secret"
 
@@ -101,48 +99,21 @@ def _clear_shared_state() -> None:
             path.unlink(missing_ok=True)
 
 
-class Worker:
-    def __init__(self, proc: subprocess.Popen[bytes], log: Path) -> None:
-        self.proc = proc
-        self.log = log
-
-    def children(self) -> list[int]:
-        out = subprocess.run(
-            ["ps", "-o", "pid=", "--ppid", str(self.proc.pid)],
-            capture_output=True,
-            text=True,
-            check=False,
-        ).stdout
-        return [int(p) for p in out.split()]
-
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-
-    def output(self) -> str:
-        return self.log.read_text(errors="replace")[-5000:]
-
-
 @pytest.fixture
 def start_worker(
     sandbox: Sandbox, transactional_db: None, tmp_path: Path
-) -> Iterator[Callable[..., Worker]]:
-    """Start a Celery worker process (optionally with beat) for this test."""
+) -> Iterator[Callable[..., CeleryProcess]]:
+    """Start a Celery worker process (and beat, in a process of its own) for this
+    test."""
     _clear_shared_state()
-    workers: list[Worker] = []
+    started: list[CeleryProcess] = []
 
     def start(
         name: str = "w1",
         concurrency: int = 2,
         beat: bool = True,
         env: dict[str, str] | None = None,
-    ) -> Worker:
-        log = tmp_path / f"{name}.log"
+    ) -> CeleryProcess:
         environment = {
             **os.environ,
             **FAST,
@@ -154,68 +125,27 @@ def start_worker(
             "DJANGO_SETTINGS_MODULE": "hiring_portal.settings",
             **(env or {}),
         }
-        command = [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "hiring_portal",
-            "worker",
-            "--loglevel",
-            "INFO",
-            "--concurrency",
-            str(concurrency),
-            "--queues",
-            "feishu,celery",
-            "--hostname",
-            f"{name}@%h",
-            "--without-gossip",
-            "--without-mingle",
-        ]
-        handle = log.open("wb")
-        proc = subprocess.Popen(
-            command, cwd=ROOT, env=environment, stdout=handle, stderr=subprocess.STDOUT
+        worker = celery_process.start_worker(
+            name=name,
+            log=tmp_path / f"{name}.log",
+            env=environment,
+            concurrency=concurrency,
         )
-        worker = Worker(proc, log)
-        workers.append(worker)
+        started.append(worker)
         if beat:
-            # Beat in a process of its own, as in production: killing a worker's
-            # pool children must not take the sweeper with them.
-            beat_log = tmp_path / f"{name}-beat.log"
-            beat_command = [
-                sys.executable,
-                "-m",
-                "celery",
-                "-A",
-                "hiring_portal",
-                "beat",
-                "--loglevel",
-                "INFO",
-                "--schedule",
-                str(tmp_path / f"{name}-beat"),
-            ]
-            workers.append(
-                Worker(
-                    subprocess.Popen(
-                        beat_command,
-                        cwd=ROOT,
-                        env=environment,
-                        stdout=beat_log.open("wb"),
-                        stderr=subprocess.STDOUT,
-                    ),
-                    beat_log,
+            started.append(
+                celery_process.start_beat(
+                    log=tmp_path / f"{name}-beat.log",
+                    env=environment,
+                    schedule=tmp_path / f"{name}-beat",
                 )
             )
-        deadline = time.monotonic() + 30
-        while "ready" not in log.read_text(errors="replace"):
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"worker did not start:\n{worker.output()}")
-            time.sleep(0.2)
+        worker.wait_ready(timeout=30)
         return worker
 
     yield start
-    for worker in workers:
-        worker.stop()
+    for process in started:
+        process.stop()
     _clear_shared_state()
 
 

@@ -10,7 +10,9 @@ from django.urls import reverse
 from exams.audit.history import result_changes
 from exams.entry import services
 from exams.models import ExamResult, HistorySource, SyncAttempt
+from tests.broker import broker_down
 from tests.delivery.conftest import wait_until
+from tests.factories import exam_result_form
 
 pytestmark = [pytest.mark.embedded]
 
@@ -34,6 +36,19 @@ def send(exam_result_factory, **fields) -> ExamResult:
     return result
 
 
+def unknown_after(sandbox, exam_result_factory, **fault) -> ExamResult:
+    """A result whose create call met ``fault``, once a delivered probe has let
+    reconciliation see whether search lists this portal's exams; the fault is
+    then cleared."""
+    probe = send(exam_result_factory)
+    wait_until(lambda: settled(probe, Status.SYNCED), what="probe synced")
+    sandbox.configure(**fault)
+    result = send(exam_result_factory)
+    wait_until(lambda: settled(result, Status.UNKNOWN), what="unknown")
+    sandbox.configure(fail_ratio=0.0, drop_ratio=0.0)
+    return result
+
+
 def sandbox_count(sandbox, result: ExamResult) -> int:
     counts = sandbox.exams()["counts"]
     key = f"{result.application_id}|{result.exam_resource_name}"
@@ -54,17 +69,7 @@ def test_save_and_send_in_the_admin_ends_synced_with_exam_id_and_operate_time(
     client.force_login(sender)
     client.post(
         reverse("admin:exams_examresult_add"),
-        {
-            "application_id": "6891565253964859661",
-            "exam_resource_name": "后端工程师笔试（A卷）",
-            "score": "88.5",
-            "uuid": "",
-            "operator_id": "",
-            "user_id_type": "open_id",
-            "sync_attempts-TOTAL_FORMS": "0",
-            "sync_attempts-INITIAL_FORMS": "0",
-            "_send": "1",
-        },
+        exam_result_form(_send="1"),
     )
     result = ExamResult.objects.get()
     row = wait_until(lambda: settled(result, Status.SYNCED), what="synced")
@@ -101,13 +106,9 @@ def test_a_500_before_recording_is_resent_once_reconciliation_can_tell(
     start_worker, sandbox, exam_result_factory
 ):
     start_worker()
-    # A delivered result lets reconciliation establish that search lists exams.
-    probe = send(exam_result_factory)
-    wait_until(lambda: settled(probe, Status.SYNCED), what="probe synced")
-    sandbox.configure(fail_ratio=1.0, fail_mode="before")
-    result = send(exam_result_factory)
-    wait_until(lambda: settled(result, Status.UNKNOWN), what="unknown")
-    sandbox.configure(fail_ratio=0.0)
+    result = unknown_after(
+        sandbox, exam_result_factory, fail_ratio=1.0, fail_mode="before"
+    )
     row = wait_until(lambda: settled(result, Status.SYNCED), what="resent and synced")
     assert row.exam_id
     assert sandbox_count(sandbox, result) == 1
@@ -126,12 +127,7 @@ def test_an_exam_recorded_before_a_500_or_a_dropped_answer_is_adopted_not_resent
     start_worker, sandbox, exam_result_factory, fault
 ):
     start_worker()
-    probe = send(exam_result_factory)
-    wait_until(lambda: settled(probe, Status.SYNCED), what="probe synced")
-    sandbox.configure(**fault)
-    result = send(exam_result_factory)
-    wait_until(lambda: settled(result, Status.UNKNOWN), what="unknown")
-    sandbox.configure(fail_ratio=0.0, drop_ratio=0.0)
+    result = unknown_after(sandbox, exam_result_factory, **fault)
     row = wait_until(lambda: settled(result, Status.SYNCED), what="adopted")
     assert row.exam_id
     assert sandbox_count(sandbox, result) == 1
@@ -143,12 +139,9 @@ def test_when_search_does_not_list_created_exams_the_result_stays_unknown(
 ):
     sandbox.configure(search_lists_api_exams=False)
     start_worker()
-    probe = send(exam_result_factory)
-    wait_until(lambda: settled(probe, Status.SYNCED), what="probe synced")
-    sandbox.configure(fail_ratio=1.0, fail_mode="before")
-    result = send(exam_result_factory)
-    wait_until(lambda: settled(result, Status.UNKNOWN), what="unknown")
-    sandbox.configure(fail_ratio=0.0)
+    result = unknown_after(
+        sandbox, exam_result_factory, fail_ratio=1.0, fail_mode="before"
+    )
     wait_until(
         lambda: (
             SyncAttempt.objects.filter(result=result, call="search_tests").count() >= 2
@@ -217,17 +210,9 @@ def test_results_sent_while_the_broker_is_down_are_delivered_by_the_sweeper(
     start_worker, sandbox, exam_result_factory, settings
 ):
     start_worker()
-    from hiring_portal.celery import app
-
-    good_url = app.conf.broker_url
     # The web process cannot reach any broker when the results are sent.
-    app.conf.broker_url = "redis://127.0.0.1:1/0"
-    app.pool.force_close_all()
-    try:
+    with broker_down():
         results = [send(exam_result_factory) for _ in range(3)]
-    finally:
-        app.conf.broker_url = good_url
-        app.pool.force_close_all()
     assert all(status_of(r) == Status.PENDING for r in results)
     for result in results:
         wait_until(lambda r=result: settled(r, Status.SYNCED), what="swept")

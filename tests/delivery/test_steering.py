@@ -34,6 +34,15 @@ def make_unknown(exam_result_factory, **fields) -> ExamResult:
     return result
 
 
+def check_feishu(client, result: ExamResult):
+    """The change list's "Check Feishu" action on ``result``, as staff run it."""
+    return client.post(
+        LIST_URL,
+        {"action": "check_feishu", "_selected_action": [result.pk]},
+        follow=True,
+    )
+
+
 def test_check_feishu_adopts_a_result_found_in_feishu(
     sandbox, transactional_db, client, sender, exam_result_factory
 ):
@@ -45,11 +54,7 @@ def test_check_feishu_adopts_a_result_found_in_feishu(
         score=str(result.score),
     )
     client.force_login(sender)
-    response = client.post(
-        LIST_URL,
-        {"action": "check_feishu", "_selected_action": [result.pk]},
-        follow=True,
-    )
+    response = check_feishu(client, result)
     assert "1 found there" in response.content.decode()
     result.refresh_from_db()
     assert result.status == Status.SYNCED
@@ -62,11 +67,7 @@ def test_check_feishu_leaves_a_result_unknown_when_search_cannot_be_trusted(
 ):
     result = make_unknown(exam_result_factory)
     client.force_login(sender)
-    response = client.post(
-        LIST_URL,
-        {"action": "check_feishu", "_selected_action": [result.pk]},
-        follow=True,
-    )
+    response = check_feishu(client, result)
     assert "1 still unknown" in response.content.decode()
     result.refresh_from_db()
     assert result.status == Status.UNKNOWN

@@ -24,6 +24,7 @@ from feishu_helpers import (  # noqa: E402
     CallbackReceiver,
     CannedServer,
     Sandbox,
+    closed_after,
     start_sandbox,
 )
 
@@ -47,22 +48,16 @@ def sandbox(sandbox_process: Sandbox) -> Sandbox:
 
 @pytest.fixture
 def make_client(sandbox: Sandbox) -> Iterator[Callable[..., FeishuClient]]:
-    clients: list[FeishuClient] = []
-
-    def make(**kwargs: Any) -> FeishuClient:
+    def build(**kwargs: Any) -> FeishuClient:
         kwargs.setdefault("token_store", MemoryTokenStore())
         kwargs.setdefault("connect_timeout", 2)
         kwargs.setdefault("read_timeout", 5)
         base_url = kwargs.pop("base_url", sandbox.url)
         app_id = kwargs.pop("app_id", APP_ID)
         app_secret = kwargs.pop("app_secret", APP_SECRET)
-        client = FeishuClient(base_url, app_id, app_secret, **kwargs)
-        clients.append(client)
-        return client
+        return FeishuClient(base_url, app_id, app_secret, **kwargs)
 
-    yield make
-    for client in clients:
-        client.close()
+    yield from closed_after(build)
 
 
 @pytest.fixture
@@ -72,31 +67,30 @@ def client(make_client: Callable[..., FeishuClient]) -> FeishuClient:
 
 @pytest.fixture
 def canned_server() -> Iterator[Callable[[bytes], CannedServer]]:
-    servers: list[CannedServer] = []
+    yield from closed_after(CannedServer)
 
-    def make(answer: bytes) -> CannedServer:
-        server = CannedServer(answer)
-        servers.append(server)
-        return server
 
-    yield make
-    for server in servers:
-        server.close()
+@pytest.fixture
+def canned_client(
+    make_client: Callable[..., FeishuClient],
+    canned_server: Callable[[bytes], CannedServer],
+) -> Callable[[bytes], tuple[FeishuClient, CannedServer]]:
+    """A client whose requests all get ``answer``'s exact bytes, already holding a
+    token, so that its one request is the call under test."""
+
+    def make(answer: bytes) -> tuple[FeishuClient, CannedServer]:
+        server = canned_server(answer)
+        client = make_client(base_url=server.url)
+        client._store.set(client.token_key, "t-canned", 60)
+        return client, server
+
+    return make
 
 
 @pytest.fixture
 def receiver() -> Iterator[Callable[..., CallbackReceiver]]:
     """Request URLs for event pushes, closed after the test."""
-    receivers: list[CallbackReceiver] = []
-
-    def make(**kwargs: Any) -> CallbackReceiver:
-        made = CallbackReceiver(**kwargs)
-        receivers.append(made)
-        return made
-
-    yield make
-    for made in receivers:
-        made.close()
+    yield from closed_after(CallbackReceiver)
 
 
 @pytest.fixture

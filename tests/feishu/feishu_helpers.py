@@ -9,10 +9,10 @@ import socket
 import subprocess
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import requests
 
@@ -24,6 +24,23 @@ APP_SECRET = "sandbox-secret-for-tests"
 APPLICATION_ID = "6891565253964859661"
 OPERATOR = "ou_f476cb099ac9227c9bae09ce46112579"
 REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/15")
+
+T = TypeVar("T")
+
+
+def closed_after(build: Callable[..., T]) -> Iterator[Callable[..., T]]:
+    """For a fixture to ``yield from``: ``build`` as the test's factory, and
+    everything it made closed when the test ends."""
+    made: list[Any] = []
+
+    def make(*args: Any, **kwargs: Any) -> T:
+        thing = build(*args, **kwargs)
+        made.append(thing)
+        return thing
+
+    yield make
+    for thing in made:
+        thing.close()
 
 
 class Sandbox:

@@ -79,16 +79,14 @@ def test_rate_limit_switched_off_lets_every_call_through(sandbox, client):
     assert sandbox.exams()["total"] == 5
 
 
-def test_code_99991400_with_http_400_is_rate_limited_too(make_client, canned_server):
+def test_code_99991400_with_http_400_is_rate_limited_too(canned_client):
     # Older Feishu APIs answer the throttle with HTTP 400 and the same body.
-    server = canned_server(
+    client, _server = canned_client(
         b"HTTP/1.1 400 Bad Request\r\nContent-Type: application/json\r\n"
         b"x-ogw-ratelimit-limit: 50\r\nx-ogw-ratelimit-reset: 7\r\n"
         b"Content-Length: 58\r\nConnection: close\r\n\r\n"
         b'{"code":99991400,"msg":"request trigger frequency limit"}\n'
     )
-    client = make_client(base_url=server.url)
-    client._store.set(client.token_key, "t-canned", 60)
 
     with pytest.raises(RateLimitedError) as caught:
         create(client)
@@ -306,14 +304,12 @@ def test_connection_closed_after_sending_is_outcome_unknown_and_not_resent(
     assert exam_posts(sandbox) == 2
 
 
-def test_a_proxys_html_502_is_outcome_unknown(make_client, canned_server):
+def test_a_proxys_html_502_is_outcome_unknown(canned_client):
     html = b"<html><body><h1>502 Bad Gateway</h1></body></html>"
-    server = canned_server(
+    client, server = canned_client(
         b"HTTP/1.1 502 Bad Gateway\r\nContent-Type: text/html\r\n"
         b"Content-Length: %d\r\nConnection: close\r\n\r\n%s" % (len(html), html)
     )
-    client = make_client(base_url=server.url)
-    client._store.set(client.token_key, "t-canned", 60)
 
     with pytest.raises(OutcomeUnknownError) as caught:
         create(client)
@@ -324,15 +320,13 @@ def test_a_proxys_html_502_is_outcome_unknown(make_client, canned_server):
     assert server.requests == 1
 
 
-def test_other_5xx_with_feishu_json_is_outcome_unknown(make_client, canned_server):
+def test_other_5xx_with_feishu_json_is_outcome_unknown(canned_client):
     body = b'{"code":2200,"msg":"Internal Server Error"}'
-    server = canned_server(
+    client, _server = canned_client(
         b"HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\n"
         b"X-Tt-Logid: 202601010000abc\r\nContent-Length: %d\r\n"
         b"Connection: close\r\n\r\n%s" % (len(body), body)
     )
-    client = make_client(base_url=server.url)
-    client._store.set(client.token_key, "t-canned", 60)
 
     with pytest.raises(OutcomeUnknownError) as caught:
         create(client)

@@ -54,11 +54,9 @@ UNUSABLE = {
 
 @pytest.mark.parametrize("data", UNUSABLE.values(), ids=UNUSABLE.keys())
 def test_a_success_answer_without_a_usable_exam_id_or_time_is_outcome_unknown(
-    make_client, canned_server, data
+    canned_client, data
 ):
-    server = canned_server(canned_success(data))
-    client = make_client(base_url=server.url)
-    client._store.set(client.token_key, "t-canned", 60)
+    client, server = canned_client(canned_success(data))
 
     with pytest.raises(OutcomeUnknownError) as caught:
         client.create_exam(APPLICATION_ID, "Paper", Decimal("70"), OPERATOR)
@@ -69,10 +67,10 @@ def test_a_success_answer_without_a_usable_exam_id_or_time_is_outcome_unknown(
     assert server.requests == 1
 
 
-def test_a_numeric_exam_id_is_kept_as_its_digits(make_client, canned_server):
-    server = canned_server(canned_success({**GOOD, "exam_id": 7010000000000000001}))
-    client = make_client(base_url=server.url)
-    client._store.set(client.token_key, "t-canned", 60)
+def test_a_numeric_exam_id_is_kept_as_its_digits(canned_client):
+    client, _server = canned_client(
+        canned_success({**GOOD, "exam_id": 7010000000000000001})
+    )
 
     created = client.create_exam(APPLICATION_ID, "Paper", Decimal("70"), OPERATOR)
 

@@ -9,17 +9,21 @@ from lark_oapi.core.cache.local_cache import LocalCache
 from lark_oapi.core.token.manager import TokenManager
 
 
-def test_lark_oapi_gets_a_token_and_creates_an_exam(sandbox, monkeypatch):
-    # The SDK caches tokens in a class-level dict: start with an empty one.
-    monkeypatch.setattr(TokenManager, "cache", LocalCache())
-    client = (
+def lark_client(url: str) -> lark.Client:
+    return (
         lark.Client.builder()
         .app_id(APP_ID)
         .app_secret(APP_SECRET)
-        .domain(sandbox.url)
+        .domain(url)
         .log_level(lark.LogLevel.ERROR)
         .build()
     )
+
+
+def test_lark_oapi_gets_a_token_and_creates_an_exam(sandbox, monkeypatch):
+    # The SDK caches tokens in a class-level dict: start with an empty one.
+    monkeypatch.setattr(TokenManager, "cache", LocalCache())
+    client = lark_client(sandbox.url)
     request = (
         CreateExamRequest.builder()
         .user_id_type("open_id")
@@ -49,14 +53,7 @@ def test_lark_oapi_gets_a_token_and_creates_an_exam(sandbox, monkeypatch):
 
 def test_lark_oapi_sees_feishus_parameter_error_code(sandbox, monkeypatch):
     monkeypatch.setattr(TokenManager, "cache", LocalCache())
-    client = (
-        lark.Client.builder()
-        .app_id(APP_ID)
-        .app_secret(APP_SECRET)
-        .domain(sandbox.url)
-        .log_level(lark.LogLevel.ERROR)
-        .build()
-    )
+    client = lark_client(sandbox.url)
     request = (
         CreateExamRequest.builder()
         .request_body(

@@ -20,6 +20,32 @@ def create(client: FeishuClient, name: str) -> None:
     client.create_exam(APPLICATION_ID, name, Decimal("70"), OPERATOR)
 
 
+def create_at_once(
+    clients: list[FeishuClient], *, stagger: float = 0.0
+) -> list[BaseException]:
+    """Each client creates one exam ("paper <i>") on a thread of its own, all let
+    go together (client i ``i * stagger`` seconds later); what they raised."""
+    start = threading.Barrier(len(clients))
+    errors: list[BaseException] = []
+
+    def work(client: FeishuClient, i: int) -> None:
+        start.wait()
+        time.sleep(i * stagger)
+        try:
+            create(client, f"paper {i}")
+        except BaseException as exc:  # reported to the test
+            errors.append(exc)
+
+    threads = [
+        threading.Thread(target=work, args=(c, i)) for i, c in enumerate(clients)
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return errors
+
+
 # -- the sandbox follows Feishu's token rules --------------------------------------
 
 
@@ -114,25 +140,8 @@ def test_concurrent_threads_fetch_one_token(sandbox, make_client):
     sandbox.configure(token_latency=0.3, rate_limit=False)
     store = MemoryTokenStore()
     clients = [make_client(token_store=store) for _ in range(8)]
-    start = threading.Barrier(len(clients))
-    errors: list[BaseException] = []
 
-    def work(client: FeishuClient, i: int) -> None:
-        start.wait()
-        try:
-            create(client, f"paper {i}")
-        except BaseException as exc:  # reported below
-            errors.append(exc)
-
-    threads = [
-        threading.Thread(target=work, args=(c, i)) for i, c in enumerate(clients)
-    ]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-
-    assert errors == []
+    assert create_at_once(clients) == []
     assert sandbox.stats()["token_requests"] == 1
     assert sandbox.exams()["total"] == 8
 
@@ -149,26 +158,9 @@ def test_workers_refused_together_do_not_evict_each_others_fresh_token(
     create(clients[0], "warm up")
     sandbox.revoke_tokens()
     sandbox.configure(latency=0.3, token_latency=0.1)
-    start = threading.Barrier(len(clients))
-    errors: list[BaseException] = []
 
-    def work(client: FeishuClient, i: int) -> None:
-        start.wait()
-        time.sleep(i * 0.04)  # all read the old token before the first refusal
-        try:
-            create(client, f"paper {i}")
-        except BaseException as exc:
-            errors.append(exc)
-
-    threads = [
-        threading.Thread(target=work, args=(c, i)) for i, c in enumerate(clients)
-    ]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-
-    assert errors == []
+    # Staggered so that all read the old token before the first refusal.
+    assert create_at_once(clients, stagger=0.04) == []
     assert sandbox.stats()["token_requests"] == 2  # warm up + one refresh
     assert sandbox.exams()["total"] == 9
 
