@@ -6,6 +6,9 @@ With no environment at all the project runs on the embedded default (SQLite,
 the filesystem broker, the database cache; see ``services``).
 """
 
+# In reading order, not alphabetical: where settings come from, then Django, then
+# the services, the integration and the app's own concerns.
+# isort: off
 from .environment import *  # noqa: F403
 from .django import *  # noqa: F403
 from .services import *  # noqa: F403
@@ -15,3 +18,4 @@ from .importing import *  # noqa: F403
 from .audit import *  # noqa: F403
 from .production import *  # noqa: F403
 from .tasks import *  # noqa: F403
+# isort: on

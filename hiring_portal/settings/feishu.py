@@ -35,4 +35,3 @@ if not DEBUG and not (FEISHU_APP_ID and FEISHU_APP_SECRET):
         "FEISHU_APP_ID and FEISHU_APP_SECRET must be set when DJANGO_DEBUG=false: "
         "they are the credentials of the Feishu app that delivers exam results."
     )
-
