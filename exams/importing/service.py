@@ -17,7 +17,7 @@ from __future__ import annotations
 import datetime as dt
 
 from django.conf import settings
-from django.contrib.auth.base_user import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone, translation
@@ -55,7 +55,7 @@ def import_batch_create(
     *,
     content: bytes,
     file_name: str,
-    actor: AbstractBaseUser,
+    actor: User,
     source: str = Source.IMPORT,
 ) -> ImportBatch:
     """Keep an upload and preview it: nothing is written to the results.
@@ -84,7 +84,7 @@ def import_batch_create(
 def import_batch_confirm(
     *,
     batch: ImportBatch,
-    actor: AbstractBaseUser,
+    actor: User,
     all_or_nothing: bool = False,
     send: bool = False,
 ) -> ImportBatch:
@@ -124,7 +124,7 @@ def import_batch_confirm(
     return ImportBatch.objects.defer("content").get(pk=batch.pk)
 
 
-def import_batch_cancel(*, batch: ImportBatch, actor: AbstractBaseUser) -> bool:
+def import_batch_cancel(*, batch: ImportBatch, actor: User) -> bool:
     """Drop a previewed upload. Returns False when it was no longer previewed."""
     return bool(
         ImportBatch.objects.filter(pk=batch.pk, status=BatchStatus.PREVIEWED).update(
@@ -160,7 +160,7 @@ def import_file(
     *,
     content: bytes,
     file_name: str,
-    actor: AbstractBaseUser | None,
+    actor: User | None,
     send: bool = False,
     all_or_nothing: bool = False,
     dry_run: bool = False,
@@ -197,7 +197,7 @@ def import_file(
     return batch
 
 
-def import_batches_to_notify(*, user: AbstractBaseUser) -> list[ImportBatch]:
+def import_batches_to_notify(*, user: User) -> list[ImportBatch]:
     """Background imports of ``user`` that ended since they were last told, marked
     as told."""
     batches = list(
