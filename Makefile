@@ -52,9 +52,12 @@ test-embedded: $(DEV_STAMP) setup
 screenshots: $(DEV_STAMP) setup
 	HIRING_PORTAL_SCREENSHOTS=$(CURDIR)/docs/screenshots $(BIN)/pytest -m browser tests/browser
 
+## lint: ruff, ruff format, mypy (django-stubs) and import-linter's contracts
 lint: $(DEV_STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 clean:
 	rm -rf var .pytest_cache
