@@ -58,7 +58,8 @@ def start_sandbox() -> tuple[subprocess.Popen[str], str]:
         stdout=subprocess.PIPE,
         text=True,
     )
-    assert proc.stdout is not None
+    if proc.stdout is None:
+        raise RuntimeError("the sandbox's output is not a pipe")
     line = proc.stdout.readline()
     url = next(w for w in line.split() if w.startswith("http://"))
     return proc, url
