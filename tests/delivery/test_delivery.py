@@ -10,6 +10,7 @@ from django.urls import reverse
 from exams.audit.history import result_changes
 from exams.entry import services
 from exams.models import ExamResult, HistorySource, SyncAttempt
+from tests.broker import broker_down
 from tests.delivery.conftest import wait_until
 
 pytestmark = [pytest.mark.embedded]
@@ -216,17 +217,9 @@ def test_results_sent_while_the_broker_is_down_are_delivered_by_the_sweeper(
     start_worker, sandbox, exam_result_factory, settings
 ):
     start_worker()
-    from hiring_portal.celery import app
-
-    good_url = app.conf.broker_url
     # The web process cannot reach any broker when the results are sent.
-    app.conf.broker_url = "redis://127.0.0.1:1/0"
-    app.pool.force_close_all()
-    try:
+    with broker_down():
         results = [send(exam_result_factory) for _ in range(3)]
-    finally:
-        app.conf.broker_url = good_url
-        app.pool.force_close_all()
     assert all(status_of(r) == Status.PENDING for r in results)
     for result in results:
         wait_until(lambda r=result: settled(r, Status.SYNCED), what="swept")
