@@ -52,7 +52,8 @@ ENTRY_FIELDS = (
     "user_id_type",
 )
 
-STATUS_COLOURS: dict[str, str] = {
+STATUS_COLOURS: dict[str, str]
+STATUS_COLOURS = {
     Status.DRAFT: "#6b7280",
     Status.PENDING: "#2563eb",
     Status.SENDING: "#7c3aed",

@@ -6,8 +6,8 @@ With no environment at all the project runs on the embedded default (SQLite,
 the filesystem broker, the database cache; see ``services``).
 """
 
-# In reading order, not alphabetical: where settings come from, then Django, then
-# the services, the integration and the app's own concerns.
+# In this order: each module reads what the ones before it settled, and a
+# deployment missing its secrets is told about the first one first.
 # isort: off
 from .environment import *  # noqa: F403
 from .django import *  # noqa: F403
