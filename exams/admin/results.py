@@ -195,8 +195,7 @@ class ExamResultAdmin(ResultSpreadsheetMixin, admin.ModelAdmin):
     ) -> Any:
         form_class = super().get_form(request, obj, change, **kwargs)
 
-        # A class made at run time from the admin's form: mypy takes no variable base.
-        class FormForUser(form_class):  # type: ignore[misc, valid-type]
+        class FormForUser(form_class):  # type: ignore[misc, valid-type]  # base made at run time
             def __init__(self, *args: Any, **kw: Any) -> None:
                 super().__init__(*args, user=request.user, **kw)
 

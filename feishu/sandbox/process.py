@@ -50,5 +50,5 @@ def spawn(
         proc.kill()
         raise RuntimeError(f"the sandbox did not start: {line!r}")
     # The start-up line travels with the process: callers show it, tests check it.
-    proc.startup_line = line  # type: ignore[attr-defined]  # Popen has no such field
+    proc.startup_line = line  # type: ignore[attr-defined]  # an attribute Popen lacks
     return proc, urls[0]
