@@ -2,7 +2,9 @@
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
+# requirements.txt is what production runs; requirements-dev.txt adds tests and tools.
 STAMP := $(VENV)/.requirements-installed
+DEV_STAMP := $(VENV)/.requirements-dev-installed
 
 .PHONY: run test test-embedded lint setup demo clean bench screenshots
 
@@ -12,6 +14,10 @@ $(BIN)/python:
 $(STAMP): requirements.txt | $(BIN)/python
 	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements.txt
 	touch $(STAMP)
+
+$(DEV_STAMP): requirements.txt requirements-dev.txt | $(BIN)/python
+	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	touch $(DEV_STAMP)
 
 ## setup: virtualenv, requirements, migrations, cache table, translations
 setup: $(STAMP)
@@ -34,21 +40,24 @@ run: setup
 	@echo ""
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho start -f Procfile
 
-## test: set up the same way and run the whole suite
-test: setup
+## test: set up the same way, add the test tools and run the whole suite
+test: $(DEV_STAMP) setup
 	$(BIN)/pytest
 
 ## test-embedded: the suite's embedded-default part (SQLite, serverless broker)
-test-embedded: setup
+test-embedded: $(DEV_STAMP) setup
 	$(BIN)/pytest -m embedded
 
 ## screenshots: refresh the README's pictures from the browser tests
-screenshots: setup
+screenshots: $(DEV_STAMP) setup
 	HIRING_PORTAL_SCREENSHOTS=$(CURDIR)/docs/screenshots $(BIN)/pytest -m browser tests/browser
 
-lint: $(STAMP)
+## lint: ruff, ruff format, mypy (django-stubs) and import-linter's contracts
+lint: $(DEV_STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 clean:
 	rm -rf var .pytest_cache

@@ -213,8 +213,10 @@ def child(scenario: str, path: str, rows: int) -> dict[str, Any]:
             batch = service.import_file(
                 content=content, file_name="bench.csv", actor=user
             )
-            assert batch.status == "done", (batch.status, batch.error)
-            assert batch.invalid_count == 0, batch.report["errors"][:3]
+            if batch.status != "done" or batch.invalid_count:
+                raise RuntimeError(
+                    f"import {batch.status}: {batch.error or batch.report['errors'][:3]}"
+                )
 
     elif scenario in ("baseline", "baseline_fast"):
         import import_export
@@ -265,10 +267,9 @@ def child(scenario: str, path: str, rows: int) -> dict[str, Any]:
         def run() -> None:
             dataset = tablib.Dataset().load(content.decode("utf-8"), format="csv")
             with recorded_as(actor=user, source=HistorySource.IMPORT):
-                result = ExamResultResource().import_data(
-                    dataset, dry_run=False, raise_errors=True
-                )
-            assert not result.has_errors(), result.base_errors[:1]
+                result = ExamResultResource().import_data(dataset, dry_run=False)
+            if result.has_errors():
+                raise RuntimeError(f"django-import-export: {result.base_errors[:1]}")
 
     elif scenario in ("export_csv", "export_xlsx"):
         fmt = scenario.split("_")[1]
@@ -296,10 +297,13 @@ def child(scenario: str, path: str, rows: int) -> dict[str, Any]:
         "baseline": rows,
         "baseline_fast": rows,
     }.get(scenario, 0)
-    assert stored == rows, (scenario, stored)
-    assert history == expected_history, (scenario, history)
-    if scenario == "update":
-        assert ExamResult.objects.filter(score=Decimal("1.5")).exists()
+    if stored != rows or history != expected_history:
+        raise RuntimeError(f"{scenario}: {stored} rows, {history} history rows")
+    if (
+        scenario == "update"
+        and not ExamResult.objects.filter(score=Decimal("1.5")).exists()
+    ):
+        raise RuntimeError("update: no score was changed")
     reset()
     return {"seconds": seconds, "rss_added_mb": added, "history": history, "note": note}
 

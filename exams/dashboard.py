@@ -180,7 +180,7 @@ def feishu_state() -> dict[str, Any]:
         )
         .first()
     )
-    return state or {}
+    return dict(state) if state else {}
 
 
 # --- the chart ------------------------------------------------------------------------

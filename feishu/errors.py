@@ -16,6 +16,7 @@ token refresh.
 from __future__ import annotations
 
 import enum
+from typing import Any
 
 RESPONSE_BODY_LIMIT = 10_000
 
@@ -82,8 +83,8 @@ class RetrySafeError(FeishuError):
 class RateLimitedError(RetrySafeError):
     """HTTP 429 or code 99991400. Wait ``reset_seconds`` before the next call."""
 
-    def __init__(self, msg: str, *, reset_seconds: float, **kwargs: object) -> None:
-        super().__init__(msg, **kwargs)  # type: ignore[arg-type]
+    def __init__(self, msg: str, *, reset_seconds: float, **kwargs: Any) -> None:
+        super().__init__(msg, **kwargs)
         self.reset_seconds = reset_seconds
 
 
@@ -114,8 +115,8 @@ class WrongMobileError(PermanentError):
 class MissingScopeError(PermanentError):
     """Code 99991672: the app lacks a scope; grant it in the developer console."""
 
-    def __init__(self, msg: str, *, scopes: list[str], **kwargs: object) -> None:
-        super().__init__(msg, **kwargs)  # type: ignore[arg-type]
+    def __init__(self, msg: str, *, scopes: list[str], **kwargs: Any) -> None:
+        super().__init__(msg, **kwargs)
         self.scopes = scopes
 
     def __str__(self) -> str:

@@ -2,9 +2,14 @@
 
 import logging
 import os
+from logging.config import dictConfig
 from typing import Any
 
 from celery import Celery, signals
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+
+from hiring_portal.feishu_target import refuse_sandbox_server
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "hiring_portal.settings")
 
@@ -18,19 +23,11 @@ def _use_django_logging(**kwargs: Any) -> None:
     """Worker and beat log through settings.LOGGING (JSON in production, secrets
     redacted) instead of Celery's own handlers: connecting here stops Celery from
     configuring logging itself."""
-    from logging.config import dictConfig
-
-    from django.conf import settings
-
     dictConfig(settings.LOGGING)
 
 
 @signals.worker_init.connect
 def _refuse_sandbox_in_production(**kwargs: Any) -> None:
-    from django.core.exceptions import ImproperlyConfigured
-
-    from hiring_portal.feishu_target import refuse_sandbox_server
-
     try:
         refuse_sandbox_server()
     except ImproperlyConfigured as error:

@@ -19,6 +19,7 @@ import ipaddress
 import logging
 from urllib.parse import urlsplit
 
+from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
 logger = logging.getLogger(__name__)
@@ -61,6 +62,7 @@ def refuse_loopback(base_url: str) -> None:
 def answers_as_sandbox(base_url: str, timeout: float = 3.0) -> bool | None:
     """True when the server identifies as the sandbox, False when it does not,
     None when it cannot be asked right now."""
+    # Settings import this module: loading requests waits until a process asks.
     import requests
 
     try:
@@ -77,8 +79,6 @@ def answers_as_sandbox(base_url: str, timeout: float = 3.0) -> bool | None:
 def refuse_sandbox_server() -> None:
     """At process start: ImproperlyConfigured when production's FEISHU_BASE_URL
     answers as the sandbox (and FEISHU_ALLOW_SANDBOX is not set)."""
-    from django.conf import settings
-
     if settings.DEBUG or settings.FEISHU_ALLOW_SANDBOX:
         return
     verdict = answers_as_sandbox(settings.FEISHU_BASE_URL)

@@ -18,8 +18,10 @@ from django.core.cache import cache
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
+from hiring_portal.celery import app
+
 PATH = "/healthz"
-BROKER_TIMEOUT_SECONDS = 2.0
+BROKER_TIMEOUT_SECONDS = 2
 
 
 def check_database() -> None:
@@ -29,8 +31,6 @@ def check_database() -> None:
 
 
 def check_broker() -> None:
-    from hiring_portal.celery import app
-
     with app.connection_for_write() as conn:
         conn.ensure_connection(max_retries=0, timeout=BROKER_TIMEOUT_SECONDS)
 

@@ -14,6 +14,8 @@ import logging
 import re
 from typing import Any
 
+from django.conf import settings
+
 # Context the delivery engine passes with ``extra=``; written whenever present.
 CONTEXT_FIELDS = (
     "result_id",
@@ -42,8 +44,6 @@ def _secrets() -> list[str]:
     """The configured secrets' values, longest first; empty when settings are not
     ready (logging is configured while settings load)."""
     try:
-        from django.conf import settings
-
         values = [
             getattr(settings, "FEISHU_APP_SECRET", ""),
             getattr(settings, "SECRET_KEY", ""),

@@ -16,6 +16,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http.response import HttpResponseBase
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -26,6 +27,7 @@ from ..delivery.reconcile import exam_results_reconcile
 from ..entry.services import exam_results_send
 from ..gateway import enqueue
 from ..models import ExamResult
+from .base import staff_user
 from .exports import export_response
 from .forms import MarkDeliveredForm, SendAnywayForm
 
@@ -95,7 +97,7 @@ def report(
 def send_to_feishu(
     modeladmin: Any, request: HttpRequest, queryset: QuerySet[ExamResult]
 ) -> None:
-    sent = exam_results_send(queryset=queryset, actor=request.user)
+    sent = exam_results_send(queryset=queryset, actor=staff_user(request))
     modeladmin.message_user(
         request,
         ngettext(
@@ -127,7 +129,7 @@ def retry_now(
     modeladmin: Any, request: HttpRequest, queryset: QuerySet[ExamResult]
 ) -> None:
     total = queryset.count()
-    ids = steering.exam_results_retry_now(queryset=queryset, actor=request.user)
+    ids = steering.exam_results_retry_now(queryset=queryset, actor=staff_user(request))
     report(modeladmin, request, len(ids), total - len(ids), _("queued to retry now"))
 
 
@@ -167,7 +169,9 @@ def check_feishu(
             messages.INFO,
         )
         return
-    checked = exam_results_reconcile(result_ids=ids, actor=request.user, force=True)
+    checked = exam_results_reconcile(
+        result_ids=ids, actor=staff_user(request), force=True
+    )
     modeladmin.message_user(
         request,
         _(
@@ -210,7 +214,9 @@ def resend_anyway(
             button=_("Yes, send them again"),
         )
     total = queryset.count()
-    ids = steering.exam_results_resend_anyway(queryset=queryset, actor=request.user)
+    ids = steering.exam_results_resend_anyway(
+        queryset=queryset, actor=staff_user(request)
+    )
     report(modeladmin, request, len(ids), total - len(ids), _("queued to send again"))
     return None
 
@@ -235,7 +241,9 @@ def mark_delivered(
     form = MarkDeliveredForm(request.POST if "exam_id" in request.POST else None)
     if form.is_valid():
         done = steering.exam_result_mark_delivered(
-            result=unknown[0], exam_id=form.cleaned_data["exam_id"], actor=request.user
+            result=unknown[0],
+            exam_id=form.cleaned_data["exam_id"],
+            actor=staff_user(request),
         )
         report(modeladmin, request, int(done), int(not done), _("marked as delivered"))
         return None
@@ -313,14 +321,14 @@ def record_correction(
 @admin.action(description=gettext_lazy("Export selected as CSV"), permissions=["view"])
 def export_selected_csv(
     modeladmin: Any, request: HttpRequest, queryset: QuerySet[ExamResult]
-) -> HttpResponse:
+) -> HttpResponseBase:
     return export_response(queryset, "csv")
 
 
 @admin.action(description=gettext_lazy("Export selected as XLSX"), permissions=["view"])
 def export_selected_xlsx(
     modeladmin: Any, request: HttpRequest, queryset: QuerySet[ExamResult]
-) -> HttpResponse:
+) -> HttpResponseBase:
     return export_response(queryset, "xlsx")
 
 

@@ -29,8 +29,11 @@ class CappedCountPaginator(Paginator):
     # (check_count_limit says so at startup): a capped count at or below them would
     # look like a short list, and the admin would read every matching row at once.
 
+    # Only ever handed the change list's queryset.
+    object_list: QuerySet[Any]
+
     @cached_property
-    def count(self) -> int:  # type: ignore[override]
+    def count(self) -> int:
         limit = settings.EXAMS_CHANGELIST_COUNT_LIMIT
         counted = self.object_list.order_by()[: limit + 1].count()
         self.is_capped = counted > limit

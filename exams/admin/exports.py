@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from django.db.models import QuerySet
-from django.http import FileResponse, HttpResponse, StreamingHttpResponse
+from django.http import FileResponse, HttpResponseBase, StreamingHttpResponse
 
 from ..importing import exporting
 from ..models import ExamResult
 
 
-def export_response(queryset: QuerySet[ExamResult], fmt: str) -> HttpResponse:
+def export_response(queryset: QuerySet[ExamResult], fmt: str) -> HttpResponseBase:
     name = exporting.file_name(fmt)
     if fmt == "xlsx":
         return FileResponse(

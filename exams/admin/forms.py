@@ -79,7 +79,7 @@ class ExamResultForm(forms.ModelForm):
     def clean_report(self) -> Any:
         report = self.cleaned_data.get("report")
         if isinstance(report, UploadedFile):
-            rules.validate_report_file(report.name, report.size)
+            rules.validate_report_file(report.name or "", report.size or 0)
         return report
 
     def clean(self) -> dict[str, Any]:

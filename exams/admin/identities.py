@@ -3,7 +3,7 @@ for the open_id it has for the portal's app instead of a pasted one."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.contrib import admin, messages
@@ -15,37 +15,43 @@ from django.utils.translation import gettext as _
 
 from ..entry.identities import feishu_identity_link_by_email
 from ..models import FeishuIdentity
+from .base import staff_user
 from .forms import IdentityLookupForm
 
+if TYPE_CHECKING:
+    # What the mixin is mixed into, for mypy; at run time it stays a plain class.
+    _IdentityAdminBase = admin.ModelAdmin[FeishuIdentity]
+else:
+    _IdentityAdminBase = object
 
-class IdentityLookupMixin:
+
+class IdentityLookupMixin(_IdentityAdminBase):
     """For FeishuIdentityAdmin: "Look up by email"."""
 
     def has_lookup_permission(self, request: HttpRequest) -> bool:
-        return self.has_add_permission(  # type: ignore[attr-defined]
-            request
-        ) and self.has_change_permission(request)  # type: ignore[attr-defined]
+        return self.has_add_permission(request) and self.has_change_permission(request)
 
     def get_urls(self) -> list[Any]:
-        wrap = self.admin_site.admin_view  # type: ignore[attr-defined]
+        wrap = self.admin_site.admin_view
         return [
             path(
                 "lookup/",
                 wrap(self.lookup_view),
                 name="exams_feishuidentity_lookup",
             ),
-            *super().get_urls(),  # type: ignore[misc]
+            *super().get_urls(),
         ]
 
     def changelist_view(self, request: HttpRequest, extra_context: Any = None) -> Any:
         extra = {"show_lookup": self.has_lookup_permission(request)}
         extra.update(extra_context or {})
-        return super().changelist_view(request, extra)  # type: ignore[misc]
+        return super().changelist_view(request, extra)
 
     def lookup_view(self, request: HttpRequest) -> HttpResponse:
         if not self.has_lookup_permission(request):
             raise PermissionDenied
-        initial = {"user": request.user.pk, "email": request.user.email}
+        staff = staff_user(request)
+        initial = {"user": staff.pk, "email": staff.email}
         form = IdentityLookupForm(request.POST or None, initial=initial)
         found = None
         if request.method == "POST" and form.is_valid():
@@ -56,7 +62,7 @@ class IdentityLookupMixin:
             except ValidationError as error:
                 form.add_error("email", error)
             else:
-                self.message_user(  # type: ignore[attr-defined]
+                self.message_user(
                     request,
                     _(
                         "%(user)s is %(open_id)s in the Feishu app %(app)s; saved as "
@@ -72,14 +78,14 @@ class IdentityLookupMixin:
         user = (
             form.cleaned_data.get("user") if form.is_bound and form.is_valid() else None
         )
-        user = user or request.user
+        user = user or staff
         rows = FeishuIdentity.objects.filter(user=user).order_by("app_id")
         return TemplateResponse(
             request,
             "admin/exams/feishuidentity/lookup.html",
             {
-                **self.admin_site.each_context(request),  # type: ignore[attr-defined]
-                "opts": self.opts,  # type: ignore[attr-defined]
+                **self.admin_site.each_context(request),
+                "opts": self.opts,
                 "title": _("Look up a Feishu identity by email"),
                 "form": form,
                 "found": found,
@@ -91,7 +97,7 @@ class IdentityLookupMixin:
 
 
 @admin.register(FeishuIdentity)
-class FeishuIdentityAdmin(IdentityLookupMixin, admin.ModelAdmin):  # type: ignore[type-arg]
+class FeishuIdentityAdmin(IdentityLookupMixin, admin.ModelAdmin):
     list_display = (
         "user",
         "app_id",

@@ -10,7 +10,7 @@ Flow: Import → upload (preview stored in an ImportBatch) → preview page → 
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.contrib import admin, messages
 from django.contrib.admin.options import IncorrectLookupParameters
@@ -23,7 +23,9 @@ from django.http import (
     HttpResponse,
     HttpResponseRedirect,
     JsonResponse,
+    QueryDict,
 )
+from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -32,10 +34,18 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from ..importing import exporting, reading, service
-from ..models import ImportBatch
-from .base import ReadOnlyPermissions
+from ..models import ExamResult, ImportBatch
+from .base import ReadOnlyPermissions, staff_user
 from .exports import export_response
 from .forms import ImportConfirmForm, ImportUploadForm
+
+if TYPE_CHECKING:
+    # What the mixin is mixed into, for mypy; at run time it stays a plain class.
+    class _ResultAdminBase(admin.ModelAdmin[ExamResult]):
+        def has_send_permission(self, request: HttpRequest) -> bool: ...
+
+else:
+    _ResultAdminBase = object
 
 BatchStatus = ImportBatch.Status
 IN_PROGRESS = (BatchStatus.MATCHING, BatchStatus.QUEUED, BatchStatus.RUNNING)
@@ -105,7 +115,7 @@ def _summary(batch: ImportBatch) -> tuple[str, int]:
 
 
 @admin.register(ImportBatch)
-class ImportBatchAdmin(ReadOnlyPermissions, admin.ModelAdmin):  # type: ignore[type-arg]
+class ImportBatchAdmin(ReadOnlyPermissions, admin.ModelAdmin):
     """The record of every import: who, when, which file, what it did. Read-only:
     imports are made from the exam results list, never edited afterwards."""
 
@@ -160,16 +170,14 @@ class ImportBatchAdmin(ReadOnlyPermissions, admin.ModelAdmin):  # type: ignore[t
         )
 
 
-class ResultSpreadsheetMixin:
+class ResultSpreadsheetMixin(_ResultAdminBase):
     """Import and Export buttons, their views, and "export selected" actions."""
 
     change_list_template = "admin/exams/examresult/import_export_change_list.html"
 
     # --- permissions ---------------------------------------------------------
     def has_import_permission(self, request: HttpRequest) -> bool:
-        return self.has_add_permission(request) and self.has_change_permission(  # type: ignore[attr-defined]
-            request
-        )
+        return self.has_add_permission(request) and self.has_change_permission(request)
 
     def _batch_for(self, request: HttpRequest, batch_id: int) -> ImportBatch:
         if not self.has_import_permission(request):
@@ -181,8 +189,8 @@ class ResultSpreadsheetMixin:
 
     # --- urls ------------------------------------------------------------------
     def get_urls(self) -> list[Any]:
-        prefix = f"{self.opts.app_label}_{self.opts.model_name}"  # type: ignore[attr-defined]
-        wrap = self.admin_site.admin_view  # type: ignore[attr-defined]
+        prefix = f"{self.opts.app_label}_{self.opts.model_name}"
+        wrap = self.admin_site.admin_view
         return [
             path("import/", wrap(self.import_view), name=f"{prefix}_import"),
             path(
@@ -196,14 +204,14 @@ class ResultSpreadsheetMixin:
                 name=f"{prefix}_import_progress",
             ),
             path("export/", wrap(self.export_view), name=f"{prefix}_export"),
-            *super().get_urls(),  # type: ignore[misc]
+            *super().get_urls(),
         ]
 
     def _context(self, request: HttpRequest, **extra: Any) -> dict[str, Any]:
         return {
-            **self.admin_site.each_context(request),  # type: ignore[attr-defined]
-            "opts": self.opts,  # type: ignore[attr-defined]
-            "app_label": self.opts.app_label,  # type: ignore[attr-defined]
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "app_label": self.opts.app_label,
             "changelist_url": reverse("admin:exams_examresult_changelist"),
             "import_url": reverse("admin:exams_examresult_import"),
             **extra,
@@ -215,9 +223,9 @@ class ResultSpreadsheetMixin:
     ) -> HttpResponse:
         if request.method == "GET" and request.user.is_authenticated:
             # Background imports that ended since staff last looked.
-            for batch in service.import_batches_to_notify(user=request.user):
+            for batch in service.import_batches_to_notify(user=staff_user(request)):
                 text, level = _summary(batch)
-                self.message_user(request, text, level)  # type: ignore[attr-defined]
+                self.message_user(request, text, level)
         params = request.GET.copy()
         export_url = reverse("admin:exams_examresult_export")
         extra = {
@@ -228,7 +236,7 @@ class ResultSpreadsheetMixin:
         for fmt, label in (("csv", _("Export CSV")), ("xlsx", _("Export XLSX"))):
             params["format"] = fmt
             extra["export_urls"].append((f"{export_url}?{params.urlencode()}", label))
-        return super().changelist_view(request, extra)  # type: ignore[misc]
+        return super().changelist_view(request, extra)
 
     # --- import --------------------------------------------------------------------
     def import_view(self, request: HttpRequest) -> HttpResponse:
@@ -246,7 +254,9 @@ class ResultSpreadsheetMixin:
             else:
                 try:
                     batch = service.import_batch_create(
-                        content=upload.read(), file_name=upload.name, actor=request.user
+                        content=upload.read(),
+                        file_name=upload.name,
+                        actor=staff_user(request),
                     )
                 except reading.ImportFileError as error:
                     form.add_error("file", error)
@@ -255,7 +265,7 @@ class ResultSpreadsheetMixin:
                         reverse("admin:exams_examresult_import_batch", args=[batch.pk])
                     )
         recent = ImportBatch.objects.defer("content", "report").filter(
-            created_by=request.user
+            created_by=staff_user(request)
         )[:RECENT_IMPORTS]
         return TemplateResponse(
             request,
@@ -329,7 +339,7 @@ class ResultSpreadsheetMixin:
                 written=report.get("written"),
                 previewed=previewed,
                 confirm_form=ImportConfirmForm() if previewed else None,
-                can_send=self.has_send_permission(request),  # type: ignore[attr-defined]
+                can_send=self.has_send_permission(request),
                 background=batch.total_rows > service.background_threshold(),
             ),
         )
@@ -337,8 +347,8 @@ class ResultSpreadsheetMixin:
     def _import_decide(self, request: HttpRequest, batch: ImportBatch) -> HttpResponse:
         batch_url = reverse("admin:exams_examresult_import_batch", args=[batch.pk])
         if "_cancel" in request.POST:
-            service.import_batch_cancel(batch=batch, actor=request.user)
-            self.message_user(  # type: ignore[attr-defined]
+            service.import_batch_cancel(batch=batch, actor=staff_user(request))
+            self.message_user(
                 request,
                 _("The import of “%(file)s” was cancelled; nothing was written.")
                 % {"file": batch.file_name},
@@ -348,12 +358,12 @@ class ResultSpreadsheetMixin:
         form = ImportConfirmForm(request.POST)
         form.is_valid()
         send = bool(form.cleaned_data.get("send"))
-        if send and not self.has_send_permission(request):  # type: ignore[attr-defined]
+        if send and not self.has_send_permission(request):
             raise PermissionDenied
         try:
             batch = service.import_batch_confirm(
                 batch=batch,
-                actor=request.user,
+                actor=staff_user(request),
                 all_or_nothing=bool(form.cleaned_data.get("all_or_nothing")),
                 picks={
                     key.removeprefix("pick_"): value
@@ -364,14 +374,14 @@ class ResultSpreadsheetMixin:
             )
         except ValidationError as error:
             for message in error.messages:
-                self.message_user(request, message, messages.ERROR)  # type: ignore[attr-defined]
+                self.message_user(request, message, messages.ERROR)
             return HttpResponseRedirect(batch_url)
         if batch.status in service.FINISHED:
             service.import_batch_mark_notified(batch=batch)
             text, level = _summary(batch)
-            self.message_user(request, text, level)  # type: ignore[attr-defined]
+            self.message_user(request, text, level)
         else:
-            self.message_user(  # type: ignore[attr-defined]
+            self.message_user(
                 request,
                 _(
                     "“%(file)s” has %(rows)d rows: it is being imported in the "
@@ -400,16 +410,16 @@ class ResultSpreadsheetMixin:
         )
 
     # --- export --------------------------------------------------------------------
-    def export_view(self, request: HttpRequest) -> HttpResponse:
-        if not self.has_view_or_change_permission(request):  # type: ignore[attr-defined]
+    def export_view(self, request: HttpRequest) -> HttpResponseBase:
+        if not self.has_view_or_change_permission(request):
             raise PermissionDenied
         params = request.GET.copy()
         fmt = params.pop("format", ["csv"])[-1]
         if fmt not in exporting.CONTENT_TYPES:
             raise Http404
-        request.GET = params
+        request.GET = QueryDict(params.urlencode())
         try:
-            changelist = self.get_changelist_instance(request)  # type: ignore[attr-defined]
+            changelist = self.get_changelist_instance(request)
         except IncorrectLookupParameters:
             return HttpResponseRedirect(reverse("admin:exams_examresult_changelist"))
         return export_response(changelist.queryset, fmt)

@@ -20,6 +20,7 @@ from ..audit.corrections import score_correction_record
 from ..audit.hints import attempt_hint, pretty_body
 from ..audit.history import as_changes, snapshots, with_previous
 from ..models import ExamResult, SyncAttempt
+from .base import staff_user
 from .forms import ScoreCorrectionForm
 
 Status = ExamResult.Status
@@ -129,7 +130,7 @@ def correction_view(
                 result=result,
                 new_score=form.cleaned_data["new_score"],
                 reason=form.cleaned_data["reason"],
-                actor=request.user,
+                actor=staff_user(request),
             )
         except ValidationError as error:
             form.add_error(None, error)

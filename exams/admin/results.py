@@ -22,7 +22,7 @@ from ..gateway import breaker
 from ..models import ExamResult, SyncAttempt
 from . import candidates, result_page
 from .actions import ACTIONS
-from .base import ReadOnlyPermissions
+from .base import ReadOnlyPermissions, staff_user
 from .changelist import CappedCountPaginator, ExamNameFilter, search_exam_results
 from .forms import ExamResultForm
 from .importing import ResultSpreadsheetMixin
@@ -56,6 +56,7 @@ ENTRY_FIELDS = (
     "user_id_type",
 )
 
+STATUS_COLOURS: dict[str, str]
 STATUS_COLOURS = {
     Status.HELD: "#c2410c",
     Status.DRAFT: "#6b7280",
@@ -67,7 +68,7 @@ STATUS_COLOURS = {
 }
 
 
-class SyncAttemptInline(ReadOnlyPermissions, admin.TabularInline):  # type: ignore[type-arg]
+class SyncAttemptInline(ReadOnlyPermissions, admin.TabularInline):
     model = SyncAttempt
     verbose_name_plural = _("Calls to Feishu")
     extra = 0
@@ -89,7 +90,7 @@ class SyncAttemptInline(ReadOnlyPermissions, admin.TabularInline):  # type: igno
 
 
 @admin.register(ExamResult)
-class ExamResultAdmin(ResultSpreadsheetMixin, admin.ModelAdmin):  # type: ignore[type-arg]
+class ExamResultAdmin(ResultSpreadsheetMixin, admin.ModelAdmin):
     form = ExamResultForm
     change_form_template = "admin/exams/examresult/audit_change_form.html"
     list_display = (
@@ -235,10 +236,16 @@ class ExamResultAdmin(ResultSpreadsheetMixin, admin.ModelAdmin):  # type: ignore
         return search_exam_results(queryset, search_term), False
 
     # --- form ----------------------------------------------------------------
-    def get_form(self, request: HttpRequest, obj: Any = None, **kwargs: Any) -> Any:
-        form_class = super().get_form(request, obj, **kwargs)
+    def get_form(
+        self,
+        request: HttpRequest,
+        obj: Any = None,
+        change: bool = False,
+        **kwargs: Any,
+    ) -> Any:
+        form_class = super().get_form(request, obj, change, **kwargs)
 
-        class FormForUser(form_class):  # type: ignore[misc, valid-type]
+        class FormForUser(form_class):  # type: ignore[misc, valid-type]  # base made at run time
             def __init__(self, *args: Any, **kw: Any) -> None:
                 super().__init__(
                     *args, user=request.user, send="_send" in request.POST, **kw
@@ -293,7 +300,7 @@ class ExamResultAdmin(ResultSpreadsheetMixin, admin.ModelAdmin):  # type: ignore
         send = "_send" in request.POST
         if send and not self.has_send_permission(request):
             raise PermissionDenied
-        services.exam_result_save(result=obj, actor=request.user, send=send)
+        services.exam_result_save(result=obj, actor=staff_user(request), send=send)
 
     def changeform_view(
         self,
@@ -333,10 +340,10 @@ class ExamResultAdmin(ResultSpreadsheetMixin, admin.ModelAdmin):  # type: ignore
         return HttpResponseRedirect(reverse("admin:exams_examresult_changelist"))
 
     def delete_model(self, request: HttpRequest, obj: ExamResult) -> None:
-        services.exam_result_delete(result=obj, actor=request.user)
+        services.exam_result_delete(result=obj, actor=staff_user(request))
 
     def delete_queryset(
         self, request: HttpRequest, queryset: QuerySet[ExamResult]
     ) -> None:
         for result in queryset.filter(status=Status.DRAFT):
-            services.exam_result_delete(result=result, actor=request.user)
+            services.exam_result_delete(result=result, actor=staff_user(request))

@@ -106,7 +106,7 @@ def _send(subject: str, body: str, recipients: Iterable[str]) -> int:
 
 def check_paused() -> int:
     state = pause_status()
-    if state is None:
+    if state is None or state.paused_since is None:
         _close_episodes(Kind.PAUSED)
         return 0
     to = [u.email for u in senders()]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from django.contrib.auth.base_user import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
@@ -21,7 +21,7 @@ def score_correction_record(
     result: ExamResult,
     new_score: Any,
     reason: str,
-    actor: AbstractBaseUser,
+    actor: User,
 ) -> ScoreCorrection:
     """Record that a delivered result's score was corrected by hand in Feishu.
 

@@ -14,9 +14,9 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from django.contrib.auth.base_user import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.exceptions import FieldDoesNotExist
-from django.db.models import OuterRef, Q, QuerySet, Subquery
+from django.db.models import Field, OuterRef, Q, QuerySet, Subquery
 from django.db.models.fields.files import FieldFile
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
@@ -67,11 +67,11 @@ class Change:
 
     @property
     def changed_at(self) -> dt.datetime:
-        return self.record.history_date  # type: ignore[no-any-return]
+        return self.record.history_date
 
     @property
-    def actor(self) -> AbstractBaseUser | None:
-        return self.record.history_user  # type: ignore[no-any-return]
+    def actor(self) -> User | None:
+        return self.record.history_user
 
     @property
     def who(self) -> str:
@@ -105,9 +105,11 @@ def plain(value: Any) -> Any:
 
 def field_label(name: str) -> str:
     try:
-        return str(ExamResult._meta.get_field(name).verbose_name)
+        field = ExamResult._meta.get_field(name)
     except FieldDoesNotExist:
         return name
+    # A reverse relation has no label of its own.
+    return str(field.verbose_name) if isinstance(field, Field) else name
 
 
 def display_value(name: str, value: Any) -> str:
@@ -121,7 +123,7 @@ def display_value(name: str, value: Any) -> str:
     return str(value)
 
 
-def actor_label(user: AbstractBaseUser | None) -> str:
+def actor_label(user: User | None) -> str:
     """Who made a change: the login, or the system (the delivery engine, beat)."""
     return user.get_username() if user is not None else _("System")
 

@@ -23,7 +23,7 @@ import datetime as dt
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from django.contrib.auth.base_user import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.files.storage import default_storage
 from django.db import transaction
 from django.db.models import Exists, OuterRef, Q
@@ -107,7 +107,7 @@ def candidate_data_purge(
     *,
     older_than_days: int,
     dry_run: bool = False,
-    actor: AbstractBaseUser | None = None,
+    actor: User | None = None,
     actor_label: str = "",
     chunk: int = CHUNK,
 ) -> PurgeReport:

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
-from django.contrib.auth.base_user import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db.models.functions import Now
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -100,7 +100,7 @@ def _probe_result(settle: float) -> ExamResult | None:
 def exam_results_reconcile(
     *,
     result_ids: Iterable[int],
-    actor: AbstractBaseUser | None = None,
+    actor: User | None = None,
     force: bool = False,
 ) -> ReconcileReport:
     """Look results whose delivery outcome is unknown up in Feishu's tests/search.

@@ -5,11 +5,12 @@ Each records who decided it in the result's history, with the reason.
 
 from __future__ import annotations
 
-from django.contrib.auth.base_user import AbstractBaseUser
+from django.contrib.auth.models import User
+from django.db.models import QuerySet
 from django.db.models.functions import Now
 from django.utils.translation import gettext as _
 
-from ..models import ExamResult, ExamResultQuerySet, HistorySource
+from ..models import ExamResult, HistorySource
 from ..models.history import HistoryReason
 from ..models.recording import update_recorded
 from .pump import pump_request_after_commit
@@ -18,7 +19,7 @@ Status = ExamResult.Status
 
 
 def exam_results_retry_now(
-    *, queryset: ExamResultQuerySet, actor: AbstractBaseUser | None
+    *, queryset: QuerySet[ExamResult], actor: User | None
 ) -> list[int]:
     """Pending results waiting for a backoff go out now."""
     ids = update_recorded(
@@ -34,7 +35,7 @@ def exam_results_retry_now(
 
 
 def exam_results_resend_anyway(
-    *, queryset: ExamResultQuerySet, actor: AbstractBaseUser | None
+    *, queryset: QuerySet[ExamResult], actor: User | None
 ) -> list[int]:
     """Staff decided: send results whose outcome is unknown again, accepting that
     Feishu may then hold the result twice."""
@@ -54,7 +55,7 @@ def exam_results_resend_anyway(
 
 
 def exam_result_mark_delivered(
-    *, result: ExamResult, exam_id: str, actor: AbstractBaseUser | None
+    *, result: ExamResult, exam_id: str, actor: User | None
 ) -> bool:
     """Staff found the result in Feishu: record its exam_id, ``synced``."""
     ids = update_recorded(

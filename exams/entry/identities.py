@@ -4,7 +4,7 @@ instead of pasted open_ids."""
 from __future__ import annotations
 
 from django.conf import settings
-from django.contrib.auth.base_user import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
@@ -19,9 +19,7 @@ from ..models import FeishuIdentity
 CONTACT_SCOPE = "contact:user.id:readonly"
 
 
-def feishu_identity_link_by_email(
-    *, user: AbstractBaseUser, email: str
-) -> FeishuIdentity:
+def feishu_identity_link_by_email(*, user: User, email: str) -> FeishuIdentity:
     """Look ``email`` up in Feishu and record the open_id it has for the portal's
     app as ``user``'s identity (an open_id is only valid for the app that issued
     it). Raises ValidationError, saying what to do, when Feishu cannot tell."""

@@ -4,7 +4,7 @@ identity for the portal's app, unless an operator ID is given."""
 from __future__ import annotations
 
 from django.conf import settings
-from django.contrib.auth.base_user import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
@@ -15,7 +15,7 @@ class OperatorMissingError(ValidationError):
     pass
 
 
-def operator_for(*, user: AbstractBaseUser, user_id_type: str) -> tuple[str, str]:
+def operator_for(*, user: User, user_id_type: str) -> tuple[str, str]:
     """The operator id of ``user`` for the portal's Feishu app, and that app's id.
 
     Raises OperatorMissingError, saying what to do, when the user has none.

@@ -10,14 +10,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from django.conf import settings
-from django.contrib.auth.base_user import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
 from ..candidates.lookups import applications_request_lookup
 from ..delivery.pump import pump_request_after_commit
-from ..models import ExamResult, ExamResultQuerySet, HistorySource
+from ..models import ExamResult, HistorySource
 from ..models.recording import delete_recorded, save_recorded, update_recorded
 from ..rules import operator_from_other_app, result_operator_problem
 from .operators import operator_for
@@ -31,7 +32,7 @@ def _after_commit_deliver(ids: list[int]) -> None:
         pump_request_after_commit()
 
 
-def exam_result_fill_operator(*, result: ExamResult, user: AbstractBaseUser) -> None:
+def exam_result_fill_operator(*, result: ExamResult, user: User) -> None:
     """Fill in the operator from ``user``'s Feishu identity when none was given."""
     if not result.user_id_type:
         result.user_id_type = settings.FEISHU_USER_ID_TYPE
@@ -54,7 +55,7 @@ def _send_blocker(result: ExamResult) -> str | None:
 def exam_result_save(
     *,
     result: ExamResult,
-    actor: AbstractBaseUser,
+    actor: User,
     send: bool = False,
     source: str = Source.ADMIN,
 ) -> ExamResult:
@@ -86,7 +87,7 @@ def exam_result_save(
                 _clear_check(result)
                 result.check_override = ""
         else:
-            result.entered_by = actor  # type: ignore[assignment]
+            result.entered_by = actor
             result.status = Status.DRAFT
         exam_result_fill_operator(result=result, user=actor)
         if send:
@@ -131,8 +132,8 @@ class SendReport:
 
 def exam_results_send(
     *,
-    queryset: ExamResultQuerySet,
-    actor: AbstractBaseUser | None,
+    queryset: QuerySet[ExamResult],
+    actor: User | None,
     source: str = Source.BULK_ACTION,
     statuses: tuple[str, ...] = (Status.DRAFT, Status.FAILED, Status.HELD),
 ) -> SendReport:
@@ -170,7 +171,7 @@ def exam_results_send(
     return report
 
 
-def exam_result_delete(*, result: ExamResult, actor: AbstractBaseUser) -> None:
+def exam_result_delete(*, result: ExamResult, actor: User) -> None:
     """Delete a draft. Anything that may have reached Feishu is kept for the audit."""
     if result.status != Status.DRAFT:
         raise PermissionDenied(_("Only a draft result can be deleted."))

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
-from django.contrib.auth.base_user import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.utils import translation
 from django.utils.translation import gettext as _
 
@@ -32,7 +32,7 @@ def max_upload_bytes() -> int:
 
 
 def operator_default(
-    actor: AbstractBaseUser | None,
+    actor: User | None,
 ) -> tuple[tuple[str, str] | None, str | None]:
     """(operator id, app id) to fill in rows without an operator, or why there is
     none (then such rows are invalid)."""
@@ -51,7 +51,7 @@ def check(
     *,
     content: bytes,
     file_name: str,
-    actor: AbstractBaseUser | None,
+    actor: User | None,
     progress: Progress | None = None,
 ) -> tuple[reading.Table, planning.Checked, tuple[str, str] | None]:
     if len(content) > max_upload_bytes():

@@ -18,7 +18,7 @@ import datetime as dt
 from typing import Any
 
 from django.conf import settings
-from django.contrib.auth.base_user import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q
@@ -64,7 +64,7 @@ def import_batch_create(
     *,
     content: bytes,
     file_name: str,
-    actor: AbstractBaseUser,
+    actor: User,
     source: str = Source.IMPORT,
 ) -> ImportBatch:
     """Keep an upload and preview it: nothing is written to the results.
@@ -146,7 +146,7 @@ def import_batch_match(*, batch_id: int) -> None:
 def import_batch_confirm(
     *,
     batch: ImportBatch,
-    actor: AbstractBaseUser,
+    actor: User,
     all_or_nothing: bool = False,
     send: bool = False,
     picks: dict[str, str] | None = None,
@@ -189,7 +189,7 @@ def import_batch_confirm(
     return ImportBatch.objects.defer("content").get(pk=batch.pk)
 
 
-def import_batch_cancel(*, batch: ImportBatch, actor: AbstractBaseUser) -> bool:
+def import_batch_cancel(*, batch: ImportBatch, actor: User) -> bool:
     """Drop a previewed upload. Returns False when it was no longer previewed."""
     return bool(
         ImportBatch.objects.filter(pk=batch.pk, status=BatchStatus.PREVIEWED).update(
@@ -225,7 +225,7 @@ def import_file(
     *,
     content: bytes,
     file_name: str,
-    actor: AbstractBaseUser | None,
+    actor: User | None,
     send: bool = False,
     all_or_nothing: bool = False,
     dry_run: bool = False,
@@ -262,7 +262,7 @@ def import_file(
     return batch
 
 
-def import_batches_to_notify(*, user: AbstractBaseUser) -> list[ImportBatch]:
+def import_batches_to_notify(*, user: User) -> list[ImportBatch]:
     """Background imports of ``user`` that ended since they were last told, marked
     as told."""
     batches = list(

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
-from django.contrib.auth.base_user import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -137,7 +137,7 @@ def _write(
     *,
     plan: planning.Plan,
     batch: ImportBatch,
-    actor: AbstractBaseUser | None,
+    actor: User | None,
     default_operator: tuple[str, str] | None,
     all_or_nothing: bool,
     send: bool,
@@ -188,8 +188,8 @@ def _write(
     for changes in groups.values():
         values = changes[0].values
         for start in range(0, len(changes), CHUNK):
-            chunk = changes[start : start + CHUNK]
-            ids = [change.pk for change in chunk]
+            part = changes[start : start + CHUNK]
+            ids = [change.pk for change in part]
             updated = set(
                 update_recorded(
                     ExamResult.objects.filter(
@@ -203,7 +203,7 @@ def _write(
                 )
             )
             written.changed += len(updated)
-            for change in chunk:
+            for change in part:
                 if change.pk not in updated:
                     written.lost_races.append(
                         planning.conflict_entry(

@@ -51,11 +51,12 @@ class FeishuIdentity(models.Model):
 
     def id_of_type(self, user_id_type: str) -> str:
         """The id of the given type, or "" when this identity has none."""
-        return {
+        ids: dict[str, str] = {
             UserIdType.OPEN_ID: self.open_id,
             UserIdType.UNION_ID: self.union_id,
             UserIdType.USER_ID: self.feishu_user_id,
-        }.get(user_id_type, "")
+        }
+        return ids.get(user_id_type, "")
 
 
 class FeishuAppState(models.Model):

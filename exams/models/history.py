@@ -22,7 +22,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
-from django.contrib.auth.base_user import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import models
 from django.dispatch import receiver
 from django.utils.translation import gettext_lazy as _
@@ -70,7 +70,7 @@ class HistoryBypassError(RuntimeError):
 
 @dataclass(frozen=True)
 class Recording:
-    actor: AbstractBaseUser | None
+    actor: User | None
     source: str
     # Retention removes history with the rows: deleting them records nothing.
     suspended: bool = False
@@ -80,7 +80,7 @@ _recording: ContextVar[Recording | None] = ContextVar("exam_history", default=No
 
 
 @contextmanager
-def recorded_as(*, actor: AbstractBaseUser | None, source: str) -> Iterator[None]:
+def recorded_as(*, actor: User | None, source: str) -> Iterator[None]:
     """Writes inside are recorded as made by ``actor`` (None: the system) through
     ``source``."""
     token = _recording.set(Recording(actor=actor, source=source))

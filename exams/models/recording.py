@@ -17,14 +17,14 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from django.contrib.auth.base_user import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import connection, transaction
-from django.db.models import Expression
+from django.db.models import Expression, QuerySet
 from django.utils import timezone
 from django.utils.functional import SimpleLazyObject
 
 from .history import recorded_as
-from .results import ExamResult, ExamResultQuerySet
+from .results import ExamResult
 
 CHUNK = 2000
 
@@ -32,7 +32,7 @@ CHUNK = 2000
 def save_recorded(
     result: ExamResult,
     *,
-    actor: AbstractBaseUser | None,
+    actor: User | None,
     source: str,
     update_fields: Sequence[str] | None = None,
 ) -> None:
@@ -42,9 +42,7 @@ def save_recorded(
         result.save(update_fields=update_fields)
 
 
-def delete_recorded(
-    result: ExamResult, *, actor: AbstractBaseUser | None, source: str
-) -> None:
+def delete_recorded(result: ExamResult, *, actor: User | None, source: str) -> None:
     """Delete a result; its history (and what it held) remains."""
     with recorded_as(actor=actor, source=source):
         result.delete()
@@ -53,7 +51,7 @@ def delete_recorded(
 def bulk_create_recorded(
     results: Sequence[ExamResult],
     *,
-    actor: AbstractBaseUser | None,
+    actor: User | None,
     source: str,
     batch_size: int = CHUNK,
 ) -> list[ExamResult]:
@@ -80,9 +78,9 @@ def bulk_create_recorded(
 
 
 def update_recorded(
-    queryset: ExamResultQuerySet,
+    queryset: QuerySet[ExamResult],
     *,
-    actor: AbstractBaseUser | None,
+    actor: User | None,
     source: str,
     reason: str = "",
     **values: Any,
@@ -101,9 +99,10 @@ def update_recorded(
             raise ValueError(
                 f"{name}: a tracked field needs a value, not an expression"
             )
-    attnames = [ExamResult._meta.get_field(name).attname for name in tracked]
+    columns = {f.name: f for f in ExamResult._meta.concrete_fields}
+    attnames = [columns[name].attname for name in tracked]
     new = [
-        ExamResult._meta.get_field(name).to_python(values[name])
+        columns[name].to_python(values[name])
         if not hasattr(values[name], "pk")
         else values[name].pk
         for name in tracked
@@ -135,7 +134,7 @@ def _snapshot_statement() -> str:
     """``INSERT INTO <history> (<tracked columns>, <history columns>) SELECT
     <tracked columns>, %s… FROM <results> WHERE id IN (…)``, without the ids."""
     quote = connection.ops.quote_name
-    history = ExamResult.history.model  # type: ignore[attr-defined]
+    history = ExamResult.history.model
     copied = [
         field.column
         for field in history._meta.concrete_fields
@@ -164,7 +163,7 @@ def _copy_snapshots(
     ids: list[int],
     *,
     kind: str,
-    actor: AbstractBaseUser | None,
+    actor: User | None,
     source: str,
     reason: str,
     when: Any,
@@ -189,7 +188,7 @@ def _copy_snapshots(
 def record_snapshots(
     results: Iterable[ExamResult],
     *,
-    actor: AbstractBaseUser | None,
+    actor: User | None,
     source: str,
     reason: str = "",
 ) -> None:
@@ -198,7 +197,7 @@ def record_snapshots(
     rows = list(results)
     if not rows:
         return
-    ExamResult.history.bulk_history_create(  # type: ignore[attr-defined]
+    ExamResult.history.bulk_history_create(
         rows,
         batch_size=CHUNK,
         update=True,

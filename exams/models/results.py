@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import unicodedata
 from decimal import Decimal
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 
 from django.conf import settings
 from django.core.validators import DecimalValidator
@@ -89,7 +89,12 @@ BOOKKEEPING_FIELDS = (
 )
 
 
-class ExamResultQuerySet(models.QuerySet["ExamResult"]):
+# Generic in the row, as Django's QuerySet is, so that the names annotate() adds
+# are known on the rows.
+_Row = TypeVar("_Row", bound="ExamResult", covariant=True)
+
+
+class ExamResultQuerySet(models.QuerySet[_Row]):
     def update(self, **kwargs: Any) -> int:
         tracked = set(kwargs) & set(ExamResult.TRACKED_FIELDS)
         if tracked:
@@ -105,7 +110,7 @@ class ExamResultQuerySet(models.QuerySet["ExamResult"]):
         kwargs.setdefault("updated_at", Now())
         return super().update(**kwargs)
 
-    def bulk_create(self, objs: Any, *args: Any, **kwargs: Any) -> list[ExamResult]:
+    def bulk_create(self, objs: Any, *args: Any, **kwargs: Any) -> list[_Row]:
         if current_recording() is None:
             raise HistoryBypassError(
                 "bulk_create() would escape the history: use "
@@ -343,5 +348,7 @@ ExamResult.TRACKED_FIELDS = tuple(
     if f.name not in BOOKKEEPING_FIELDS and not f.primary_key
 )
 ExamResult.TRACKED_ATTNAMES = tuple(
-    ExamResult._meta.get_field(name).attname for name in ExamResult.TRACKED_FIELDS
+    f.attname
+    for f in ExamResult._meta.concrete_fields
+    if f.name in ExamResult.TRACKED_FIELDS
 )

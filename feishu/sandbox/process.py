@@ -41,11 +41,14 @@ def spawn(
         text=True,
         **popen_kwargs,
     )
-    assert proc.stdout is not None
+    if proc.stdout is None:
+        proc.kill()
+        raise RuntimeError("the sandbox's output must be a pipe (stdout=PIPE)")
     line = proc.stdout.readline()
     urls = [word for word in line.split() if word.startswith("http://")]
     if not urls:
         proc.kill()
         raise RuntimeError(f"the sandbox did not start: {line!r}")
-    proc.startup_line = line  # type: ignore[attr-defined]
+    # The start-up line travels with the process: callers show it, tests check it.
+    proc.startup_line = line  # type: ignore[attr-defined]  # an attribute Popen lacks
     return proc, urls[0]

@@ -106,9 +106,9 @@ def _opt(item: dict[str, Any], name: str, default: str | None = None) -> str | N
 
 
 def _int(item: dict[str, Any], name: str, default: int | None = None) -> int:
-    value = item.get(name, default)
+    value: Any = item.get(name, default)
     try:
-        return int(value)  # type: ignore[arg-type]
+        return int(value)
     except (TypeError, ValueError) as exc:
         raise WorldError(f"{name} must be an integer: {item!r}") from exc
 
