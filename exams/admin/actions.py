@@ -292,7 +292,7 @@ def send_anyway(
         )
     total = queryset.count()
     ids = steering.exam_results_send_anyway(
-        queryset=queryset, actor=request.user, why=form.cleaned_data["why"]
+        queryset=queryset, actor=staff_user(request), why=form.cleaned_data["why"]
     )
     report(modeladmin, request, len(ids), total - len(ids), _("queued to send anyway"))
     return None

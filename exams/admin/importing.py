@@ -366,9 +366,9 @@ class ResultSpreadsheetMixin(_ResultAdminBase):
                 actor=staff_user(request),
                 all_or_nothing=bool(form.cleaned_data.get("all_or_nothing")),
                 picks={
-                    key.removeprefix("pick_"): value
-                    for key, value in request.POST.items()
-                    if key.startswith("pick_") and value
+                    key.removeprefix("pick_"): request.POST.get(key, "")
+                    for key in request.POST
+                    if key.startswith("pick_") and request.POST.get(key)
                 },
                 send=send,
             )

@@ -30,7 +30,7 @@ from ..candidates.worklist import awaiting_results, days_waiting
 from ..entry.services import exam_result_save
 from ..importing import exporting
 from ..models import AwaitingResult, ExamResult
-from .base import ReadOnlyPermissions
+from .base import ReadOnlyPermissions, staff_user
 from .forms import ExamResultForm
 
 
@@ -78,7 +78,7 @@ def fill_in_csv(
 @admin.action(description=gettext_lazy("Download a sheet to fill in (XLSX)"))
 def fill_in_xlsx(
     modeladmin: Any, request: HttpRequest, queryset: QuerySet[Any]
-) -> HttpResponse:
+) -> FileResponse:
     return FileResponse(
         exporting.fill_in_xlsx(queryset),
         as_attachment=True,
@@ -122,7 +122,7 @@ def _file_name(fmt: str) -> str:
 
 
 @admin.register(AwaitingResult)
-class AwaitingResultAdmin(ReadOnlyPermissions, admin.ModelAdmin):  # type: ignore[type-arg]
+class AwaitingResultAdmin(ReadOnlyPermissions, admin.ModelAdmin):
     change_list_template = "admin/exams/awaitingresult/change_list.html"
     list_display = ("candidate_name", "job_name", "stage", "entered", "waiting")
     list_display_links = None
@@ -252,7 +252,7 @@ class AwaitingResultAdmin(ReadOnlyPermissions, admin.ModelAdmin):  # type: ignor
             return HttpResponseRedirect(back)
         try:
             exam_result_save(
-                result=form.save(commit=False), actor=request.user, send=send
+                result=form.save(commit=False), actor=staff_user(request), send=send
             )
         except ValidationError as error:
             for message in error.messages:

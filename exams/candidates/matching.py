@@ -25,6 +25,7 @@ import time
 import unicodedata
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any, TypeVar
 
 from django.conf import settings
@@ -150,7 +151,7 @@ def _talents_by_email(feishu: _Feishu, emails: set[str]) -> dict[str, list[str]]
     for chunk in _chunks(sorted(emails), TALENTS_PER_CALL):
         for talent in feishu.call(
             "talent_batch_get_id",
-            lambda chunk=chunk: get_client().find_talents(emails=chunk),
+            partial(get_client().find_talents, emails=chunk),
         ):
             if talent.email:
                 found.setdefault(talent.email.lower(), []).append(talent.talent_id)
@@ -166,9 +167,7 @@ def _talents_by_mobile(
         for chunk in _chunks(numbers, TALENTS_PER_CALL):
             for talent in feishu.call(
                 "talent_batch_get_id",
-                lambda chunk=chunk, code=code: get_client().find_talents(
-                    mobiles=chunk, mobile_code=code
-                ),
+                partial(get_client().find_talents, mobiles=chunk, mobile_code=code),
             ):
                 if talent.mobile_number:
                     number = normalise_mobile(talent.mobile_number, code)[1]
@@ -182,8 +181,11 @@ def _applications_of(feishu: _Feishu, talent_id: str) -> list[str]:
     while True:
         page = feishu.call(
             "application_list",
-            lambda token=token: get_client().list_applications(
-                talent_id=talent_id, active_status="3", page_token=token
+            partial(
+                get_client().list_applications,
+                talent_id=talent_id,
+                active_status="3",
+                page_token=token,
             ),
         )
         ids.extend(page.items)

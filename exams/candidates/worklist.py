@@ -16,6 +16,7 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from typing import TypeVar
 
 from django.conf import settings
@@ -96,7 +97,7 @@ def written_exam_stages(report: PollReport) -> dict[str, tuple[str, str]]:
         page = _call(
             report,
             "job_processes",
-            lambda token=token: get_client().list_job_processes(page_token=token),
+            partial(get_client().list_job_processes, page_token=token),
         )
         for process in page.items:
             for stage in process.stages:
@@ -114,8 +115,11 @@ def applications_in_stage(report: PollReport, stage_id: str) -> list[str]:
         page = _call(
             report,
             "application_list",
-            lambda token=token: get_client().list_applications(
-                stage_id=stage_id, active_status="1", page_token=token
+            partial(
+                get_client().list_applications,
+                stage_id=stage_id,
+                active_status="1",
+                page_token=token,
             ),
         )
         ids.extend(page.items)

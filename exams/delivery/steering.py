@@ -83,7 +83,7 @@ def exam_results_mark_due_for_check(*, result_ids: list[int]) -> int:
 
 
 def exam_results_send_anyway(
-    *, queryset: ExamResultQuerySet, actor: AbstractBaseUser | None, why: str
+    *, queryset: QuerySet[ExamResult], actor: User | None, why: str
 ) -> list[int]:
     """Staff decided to send held results although the check found the
     application terminated or in another stage, saying why. An application that

@@ -72,9 +72,12 @@ def batch_write(
         )
         # Candidates' rows: as matched for the preview (and picked by staff), or
         # matched now (the command line, which has no preview).
-        matches = preview.get("matches")
-        if matches is None:
-            matches = match_candidates(checked, progress=reading_progress)
+        kept: dict[str, dict[str, Any]] | None = preview.get("matches")
+        matches = (
+            kept
+            if kept is not None
+            else match_candidates(checked, progress=reading_progress)
+        )
         resolved = planning.resolve_matches(
             checked, matches, options.get("picks") or {}, refuse_unpicked=True
         )
