@@ -35,6 +35,7 @@ import time
 from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 BENCH_DB = "hiring_portal_bench_audit"
@@ -87,7 +88,7 @@ def truncate() -> None:
         )
 
 
-def new_results(n: int, start: int, user) -> list:
+def new_results(n: int, start: int, user: Any) -> list[Any]:
     from exams.models import ExamResult
 
     return [
@@ -119,7 +120,9 @@ class NoHistory:
         from exams.models import ExamResult
         from exams.models.history import recorded_as
 
-        def update_rows(queryset, *, actor, source, reason="", **values):
+        def update_rows(
+            queryset: Any, *, actor: Any, source: str, reason: str = "", **values: Any
+        ) -> list[int]:
             ids = list(queryset.order_by().values_list("pk", flat=True))
             for start in range(0, len(ids), 2000):
                 ExamResult.objects.filter(
@@ -127,7 +130,9 @@ class NoHistory:
                 )._update_unrecorded(**values)
             return ids
 
-        def insert_rows(results, *, actor, source, batch_size=2000):
+        def insert_rows(
+            results: Any, *, actor: Any, source: str, batch_size: int = 2000
+        ) -> list[Any]:
             with recorded_as(actor=actor, source=source):
                 return ExamResult.objects.bulk_create(results, batch_size=batch_size)
 
@@ -145,7 +150,7 @@ class NoHistory:
             setattr(module, name, original)
 
 
-def raw_bulk_create_1000(user) -> float:
+def raw_bulk_create_1000(user: Any) -> float:
     from django.db import transaction
 
     from exams.models import ExamResult
@@ -169,7 +174,7 @@ def csv_bytes(rows: int) -> bytes:
     return out.getvalue().encode()
 
 
-def import_10k(user, content: bytes, history_on: bool) -> float:
+def import_10k(user: Any, content: bytes, history_on: bool) -> float:
     from exams.importing import service as importing
 
     truncate()
@@ -187,7 +192,7 @@ def import_10k(user, content: bytes, history_on: bool) -> float:
     return elapsed
 
 
-def send_10k(user, history_on: bool) -> float:
+def send_10k(user: Any, history_on: bool) -> float:
     from django.db import transaction
 
     from exams.entry import services
@@ -308,7 +313,7 @@ def load(total: int, start: int, user_id: int) -> None:
         cursor.execute("VACUUM ANALYZE exams_syncattempt")
 
 
-def render_median(client, runs: int, cold: bool) -> float:
+def render_median(client: Any, runs: int, cold: bool) -> float:
     from django.core.cache import cache
 
     from exams import dashboard
@@ -352,7 +357,8 @@ def run(args: argparse.Namespace) -> None:
     services.pump_request_after_commit = lambda: None  # measure the writes only
     user = get_user_model().objects.create_superuser("bench", "b@example.com", "x")
     FeishuIdentity.objects.create(user=user, app_id="cli_sandbox", open_id=OPERATOR)
-    print(f"PostgreSQL {connection.pg_version}; medians of {args.runs} runs")
+    version = connection.cursor().connection.info.server_version
+    print(f"PostgreSQL {version}; medians of {args.runs} runs")
 
     raw = median_of(args.runs, lambda: raw_bulk_create_1000(user))
     content = csv_bytes(10_000)

@@ -253,7 +253,7 @@ class Result:
     tasks: Counter[str] = field(default_factory=Counter)
     deliver_outcomes: Counter[str] = field(default_factory=Counter)
     pumped: int = 0
-    errors: list[str] = field(default_factory=list)
+    errors: list[tuple[str, str]] = field(default_factory=list)
     timeline: list[int] = field(default_factory=list)
     max_gap_ms: int = 0
     tightest_second_ms: int | None = None

@@ -138,7 +138,7 @@ class Sandbox:
 
 def start_sandbox(*extra: str) -> Sandbox:
     proc, url = spawn(*extra, app_id=APP_ID, app_secret=APP_SECRET)
-    return Sandbox(url, proc, proc.startup_line)
+    return Sandbox(url, proc, getattr(proc, "startup_line", ""))
 
 
 class CannedServer:
