@@ -16,7 +16,6 @@ from django.contrib import admin, messages
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db.models import QuerySet
 from django.http import (
     Http404,
     HttpRequest,
@@ -29,13 +28,12 @@ from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
-from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from ..importing import exporting, reading, service
 from ..models import ExamResult, ImportBatch
-from .base import ReadOnlyPermissions, staff_user
+from .base import staff_user
 from .exports import export_response
 from .forms import ImportConfirmForm, ImportUploadForm
 
@@ -112,62 +110,6 @@ def _summary(batch: ImportBatch) -> tuple[str, int]:
         else messages.SUCCESS
     )
     return text, level
-
-
-@admin.register(ImportBatch)
-class ImportBatchAdmin(ReadOnlyPermissions, admin.ModelAdmin):
-    """The record of every import: who, when, which file, what it did. Read-only:
-    imports are made from the exam results list, never edited afterwards."""
-
-    list_display = (
-        "file_name_link",
-        "created_by",
-        "created_at",
-        "source",
-        "status",
-        "total_rows",
-        "created_count",
-        "updated_count",
-        "unchanged_count",
-        "invalid_count",
-        "conflict_count",
-        "sent_count",
-    )
-    list_filter = ("status", "source")
-    list_select_related = ("created_by",)
-    search_fields = ("file_name", "created_by__username")
-    ordering = ("-created_at", "-id")
-    fields = (
-        "file_name",
-        "file_size",
-        "created_by",
-        "created_at",
-        "source",
-        "status",
-        "options",
-        "started_at",
-        "finished_at",
-        "total_rows",
-        "created_count",
-        "updated_count",
-        "unchanged_count",
-        "invalid_count",
-        "conflict_count",
-        "sent_count",
-        "error",
-    )
-    readonly_fields = fields
-
-    def get_queryset(self, request: HttpRequest) -> QuerySet[ImportBatch]:
-        return super().get_queryset(request).defer("content", "report")
-
-    @admin.display(description=gettext_lazy("file"), ordering="file_name")
-    def file_name_link(self, obj: ImportBatch) -> str:
-        return format_html(
-            '<a href="{}">{}</a>',
-            reverse("admin:exams_examresult_import_batch", args=[obj.pk]),
-            obj.file_name,
-        )
 
 
 class ResultSpreadsheetMixin(_ResultAdminBase):

@@ -23,6 +23,7 @@ from ..entry.operators import OperatorMissingError, operator_for
 from ..models import ExamResult, ImportBatch
 from . import plan as planning
 from . import reading
+from .candidate_rows import resolve_matches
 
 Progress = Callable[[int, int], None]  # (rows done, rows in the file)
 
@@ -131,7 +132,7 @@ def preview(
     matches: dict[str, dict[str, Any]],
 ) -> tuple[dict[str, Any], planning.Plan]:
     """What confirming would do, as the database is now: the report and the plan."""
-    resolved = planning.resolve_matches(checked, matches, {}, refuse_unpicked=False)
+    resolved = resolve_matches(checked, matches, {}, refuse_unpicked=False)
     plan = planning.classify(resolved, operator_app_id=settings.FEISHU_APP_ID)
     report = preview_report(table, plan)
     report.update(matching_report(checked, matches))

@@ -8,7 +8,6 @@ asked once per chunk of rows, never once per row.
 
 from __future__ import annotations
 
-import dataclasses
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -16,11 +15,10 @@ from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.utils import translation
 from django.utils.translation import gettext as _
 
 from .. import rules
-from ..candidates.matching import match_message, normalise_mobile
+from ..candidates.matching import normalise_mobile
 from ..models import ExamResult, normalize_exam_name
 from . import reading
 
@@ -294,61 +292,6 @@ def _candidate_identity(raw: dict[str, Any]) -> dict[str, str]:
         "mobile_code": mobile_code,
         "mobile": mobile,
     }
-
-
-def resolve_matches(
-    checked: Checked,
-    matches: dict[str, dict[str, Any]],
-    picks: dict[str, str],
-    *,
-    refuse_unpicked: bool,
-) -> Checked:
-    """The rows with their application, once candidates' rows are matched: a
-    match or staff's pick gives it; a refused row is invalid with the reason; a
-    row still to pick waits (``TO_PICK``), or is refused when the import goes
-    ahead (``refuse_unpicked``). ``checked`` is left as it was."""
-    language = translation.get_language() or "en"
-    resolved = Checked(
-        rows=list(checked.rows),
-        errors=list(checked.errors),
-        kinds=list(checked.kinds),
-        samples=checked.samples,
-    )
-    for row in checked.to_match:
-        match = matches.get(str(row.number)) or {}
-        picked = picks.get(str(row.number), "")
-        offered = {c["application_id"] for c in match.get("candidates") or []}
-        application_id = (
-            match.get("application_id", "") if match.get("status") == "matched" else ""
-        )
-        if not application_id and picked in offered:
-            application_id = picked
-        if application_id:
-            resolved.rows.append(
-                dataclasses.replace(
-                    row, application_id=application_id, matched_by=match["by"]
-                )
-            )
-        elif match.get("status") == "pick" and not refuse_unpicked:
-            resolved.mark(row.number, TO_PICK)
-        else:
-            field_name = "email" if match.get("by") == "email" else "mobile"
-            resolved.errors.append(
-                [
-                    row.number,
-                    field_name,
-                    match_message(match, language)
-                    + (
-                        " " + _("No candidate was picked: the row is not imported.")
-                        if match.get("status") == "pick"
-                        else ""
-                    )
-                    or _("The candidate was not looked up in Feishu."),
-                ]
-            )
-            resolved.mark(row.number, INVALID)
-    resolved.errors.sort(key=lambda error: error[0])
-    return resolved
 
 
 def _refuse_conflicting_duplicates(checked: Checked) -> tuple[list[ImportRow], int]:

@@ -20,6 +20,7 @@ from ..models import ExamResult, ImportBatch
 from ..models.recording import bulk_create_recorded, update_recorded
 from . import plan as planning
 from . import reading
+from .candidate_rows import resolve_matches
 from .checking import (
     Progress,
     check,
@@ -78,7 +79,7 @@ def batch_write(
             if kept is not None
             else match_candidates(checked, progress=reading_progress)
         )
-        resolved = planning.resolve_matches(
+        resolved = resolve_matches(
             checked, matches, options.get("picks") or {}, refuse_unpicked=True
         )
         ImportBatch.objects.filter(pk=batch.pk).update(

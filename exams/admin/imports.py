@@ -1,0 +1,70 @@
+"""The record of every import: who, when, which file, what it did. Read-only:
+imports are made from the exam results list, never edited afterwards."""
+
+from __future__ import annotations
+
+from django.contrib import admin
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.urls import reverse
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy
+
+from ..models import ImportBatch
+from .base import ReadOnlyPermissions
+
+
+@admin.register(ImportBatch)
+class ImportBatchAdmin(ReadOnlyPermissions, admin.ModelAdmin):
+    """The record of every import: who, when, which file, what it did. Read-only:
+    imports are made from the exam results list, never edited afterwards."""
+
+    list_display = (
+        "file_name_link",
+        "created_by",
+        "created_at",
+        "source",
+        "status",
+        "total_rows",
+        "created_count",
+        "updated_count",
+        "unchanged_count",
+        "invalid_count",
+        "conflict_count",
+        "sent_count",
+    )
+    list_filter = ("status", "source")
+    list_select_related = ("created_by",)
+    search_fields = ("file_name", "created_by__username")
+    ordering = ("-created_at", "-id")
+    fields = (
+        "file_name",
+        "file_size",
+        "created_by",
+        "created_at",
+        "source",
+        "status",
+        "options",
+        "started_at",
+        "finished_at",
+        "total_rows",
+        "created_count",
+        "updated_count",
+        "unchanged_count",
+        "invalid_count",
+        "conflict_count",
+        "sent_count",
+        "error",
+    )
+    readonly_fields = fields
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[ImportBatch]:
+        return super().get_queryset(request).defer("content", "report")
+
+    @admin.display(description=gettext_lazy("file"), ordering="file_name")
+    def file_name_link(self, obj: ImportBatch) -> str:
+        return format_html(
+            '<a href="{}">{}</a>',
+            reverse("admin:exams_examresult_import_batch", args=[obj.pk]),
+            obj.file_name,
+        )
