@@ -37,6 +37,13 @@ is full it says only whether the work ended within that minute, so the script al
 prints the shortest span N calls need (60 k + ceil(s / P) - 1 with k full minutes
 and s calls in the last) over the span measured.
 
+With ``--checks`` (issue 11) the phases are instead the shared limiter with the
+check before sending off (the baseline) and on: each result's application read
+(``GET /hire/v1/applications/:id``, its own budget of 50/s and 1,000/min) before
+its exam is posted. Goal: elapsed with the checks / without at most 1.1. The
+sandbox's lenient world answers every id as an active application in a
+written-exam stage, so every check passes and both phases post all N.
+
 Printed side by side: accepted calls / ceiling, 429 answers and duplicate records
 (from the sandbox), elapsed time, deliver tasks run per result (the churn of
 deferrals), and per worker pool child the resident memory (VmRSS) after warm-up
@@ -45,7 +52,7 @@ no 429, no child growing by 10 MB or more after warm-up.
 
     .venv/bin/python bench/delivery_throughput.py [--quick] [--results N]
         [--skip-baseline] [--baseline-rate 25/s] [--timeout S] [--keep-db]
-        [--timeline] [--server postgres://postgres@127.0.0.1:5432]
+        [--timeline] [--checks] [--server postgres://postgres@127.0.0.1:5432]
         [--redis redis://127.0.0.1:6379/9]
 
 Worker, beat and sandbox logs stay in a temporary folder whose path is printed.
@@ -220,6 +227,7 @@ class Phase:
     portal_per_second: int
     portal_per_minute: int
     rate_limit: str = ""
+    env: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -261,6 +269,7 @@ class Result:
     worker_cpu_s: float = 0.0
     synced_runtimes: list[float] = field(default_factory=list)
     load: tuple[float, float] = (0.0, 0.0)
+    application_calls: int = 0
 
 
 class Bench:
@@ -288,6 +297,7 @@ class Bench:
             "FEISHU_RATE_PER_MINUTE": str(phase.portal_per_minute),
             "BENCH_DELIVER_RATE_LIMIT": phase.rate_limit,
             "DJANGO_LOG_LEVEL": "INFO",  # "Task ... succeeded" lines are counted
+            **phase.env,
         }
         if self.args.margin is not None:
             environment["FEISHU_RATE_WINDOW_MARGIN"] = str(self.args.margin)
@@ -472,6 +482,7 @@ class Bench:
         exams = sandbox.get("/_sandbox/exams")
         stats = sandbox.get("/_sandbox/stats")
         result.rate_limited = stats["rate_limited"]
+        result.application_calls = stats["api_requests"].get("application_get", 0)
         result.accepted = exams["total"]
         result.duplicates = sum(d["count"] - 1 for d in exams["duplicates"])
         stamps = sorted(int(e["operate_time"]) for e in exams["exams"])
@@ -677,6 +688,26 @@ def report(results: list[Result], bench: Bench) -> bool:
             growth < GOAL_GROWTH_MB,
         ),
     ]
+    if args.checks and len(results) == 2:
+        on, off = results
+        ratio_on_off = (
+            on.elapsed_s / off.elapsed_s if on.elapsed_s and off.elapsed_s else math.inf
+        )
+        application_calls = on.application_calls
+        print(
+            f"\nelapsed, checks on / off: {on.elapsed_s or 0:.1f} / "
+            f"{off.elapsed_s or 0:.1f} s = {ratio_on_off:.3f}; application reads "
+            f"with the checks on: {application_calls}"
+        )
+        checks.append(
+            (f"elapsed on / off {ratio_on_off:.3f} <= 1.1", ratio_on_off <= 1.1)
+        )
+        checks.append(
+            (
+                f"checks off: all {args.results} synced",
+                off.statuses["synced"] == args.results,
+            )
+        )
     print(f"\nGoal ({portal.phase.title}):")
     for text, ok in checks:
         print(f"  {'PASS' if ok else 'FAIL'}  {text}")
@@ -707,6 +738,11 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--warmup", type=float, default=0.2, help="share synced")
     parser.add_argument("--timeout", type=float, default=None)
     parser.add_argument("--timeline", action="store_true")
+    parser.add_argument(
+        "--checks",
+        action="store_true",
+        help="phases: the check before sending off, then on (issue 11)",
+    )
     parser.add_argument("--keep-db", action="store_true")
     parser.add_argument("--server", default="postgres://postgres@127.0.0.1:5432")
     parser.add_argument("--redis", default="redis://127.0.0.1:6379/9")
@@ -777,10 +813,22 @@ def main() -> int:
         call_command("migrate", verbosity=0)
         bench = Bench(args, log_root)
         half = args.baseline_rate
-        phases = [
-            Phase("portal", "shared limiter", args.per_second, args.per_minute),
-        ]
-        if not args.skip_baseline:
+        if args.checks:
+            phases = [
+                Phase(
+                    f"checks-{state}",
+                    f"checks {state}",
+                    args.per_second,
+                    args.per_minute,
+                    env={"CANDIDATE_CHECK_BEFORE_SEND": str(state == "on").lower()},
+                )
+                for state in ("on", "off")
+            ]
+        else:
+            phases = [
+                Phase("portal", "shared limiter", args.per_second, args.per_minute),
+            ]
+        if not args.skip_baseline and not args.checks:
             phases.append(
                 Phase(
                     "baseline", f"Celery rate_limit {half}", HUGE, HUGE, rate_limit=half

@@ -171,6 +171,7 @@ class AwaitingResultAdmin(ReadOnlyPermissions, admin.ModelAdmin):
         self, request: HttpRequest, extra_context: dict[str, Any] | None = None
     ) -> HttpResponse:
         extra = {
+            "title": _("Candidates awaiting a result"),
             "may_enter": request.user.has_perm("exams.add_examresult"),
             "may_send": request.user.has_perm("exams.send_examresult"),
             "papers": sorted(

@@ -152,3 +152,35 @@ def screenshot(page: Any, name: str) -> None:
 def admin_page(page: Any, portal: Any, sender_login: Any) -> Iterator[Any]:
     log_in(page, portal, sender_login.username)
     yield page
+
+
+# Staff reading the admin in English or in Chinese, against the demo world.
+LANGUAGES = {
+    "en": {"locale": "en-US", "accept": "en"},
+    "zh": {"locale": "zh-CN", "accept": "zh-Hans,zh;q=0.9"},
+}
+
+
+@pytest.fixture
+def demo(sandbox):
+    sandbox.load_world("demo")
+    return sandbox
+
+
+@pytest.fixture(params=sorted(LANGUAGES))
+def language(request):
+    return request.param
+
+
+@pytest.fixture
+def staff_page(browser, portal, sender_login, demo, language):
+    settings = LANGUAGES[language]
+    context = browser.new_context(
+        locale=settings["locale"],
+        extra_http_headers={"Accept-Language": settings["accept"]},
+        viewport={"width": 1360, "height": 900},
+    )
+    page = context.new_page()
+    log_in(page, portal, sender_login.username)
+    yield page
+    context.close()

@@ -10,15 +10,11 @@ from pathlib import Path
 import pytest
 
 from exams.models import ExamResult
-from tests.browser.conftest import log_in, screenshot
+from tests.browser.conftest import screenshot
 
 pytestmark = [pytest.mark.browser, pytest.mark.embedded]
 
 SAMPLES = Path(__file__).resolve().parents[3] / "shared" / "samples"
-LANGUAGES = {
-    "en": {"locale": "en-US", "accept": "en"},
-    "zh": {"locale": "zh-CN", "accept": "zh-Hans,zh;q=0.9"},
-}
 WORDS = {
     "en": {
         "name": "Name",
@@ -37,31 +33,6 @@ WORDS = {
         "imported": "9",
     },
 }
-
-
-@pytest.fixture
-def demo(sandbox):
-    sandbox.load_world("demo")
-    return sandbox
-
-
-@pytest.fixture(params=sorted(LANGUAGES))
-def language(request):
-    return request.param
-
-
-@pytest.fixture
-def staff_page(browser, portal, sender_login, demo, language):
-    settings = LANGUAGES[language]
-    context = browser.new_context(
-        locale=settings["locale"],
-        extra_http_headers={"Accept-Language": settings["accept"]},
-        viewport={"width": 1360, "height": 900},
-    )
-    page = context.new_page()
-    log_in(page, portal, sender_login.username)
-    yield page
-    context.close()
 
 
 def test_the_candidate_appears_as_the_application_id_is_typed(
