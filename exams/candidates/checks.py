@@ -91,7 +91,7 @@ def application_gate(application_id: str) -> Verdict:
         return PASSED
     mirror = CandidateApplication.objects.filter(application_id=application_id).first()
     if not is_fresh(mirror, now=timezone.now()):
-        lookup: Lookup = application_check(application_id)
+        lookup: Lookup = application_check(application_id, known=mirror)
         if lookup.mirror is None:
             return Verdict(
                 wait_seconds=lookup.wait_seconds,

@@ -55,41 +55,67 @@ class Lookup:
         return self.mirror is not None
 
 
-def _store(application_id: str, **values: object) -> CandidateApplication:
-    mirror, _created = CandidateApplication.objects.update_or_create(
-        application_id=application_id, defaults=values
+def _store(
+    application_id: str,
+    values: dict[str, object],
+    *,
+    known: CandidateApplication | None = None,
+) -> CandidateApplication:
+    """Write what Feishu said in one statement (INSERT ... ON CONFLICT DO UPDATE:
+    a check is on delivery's path, once per result). ``known``: the row as the
+    caller loaded it a moment ago, brought up to date instead of read again."""
+    CandidateApplication.objects.bulk_create(
+        [CandidateApplication(application_id=application_id, **values)],
+        update_conflicts=True,
+        unique_fields=["application_id"],
+        update_fields=list(values),
     )
-    return mirror
+    if known is None:
+        return CandidateApplication.objects.get(application_id=application_id)
+    for name, value in values.items():
+        setattr(known, name, value)
+    return known
 
 
-def mirror_store_missing(application_id: str) -> CandidateApplication:
+def mirror_store_missing(
+    application_id: str, *, known: CandidateApplication | None = None
+) -> CandidateApplication:
     now = timezone.now()
     return _store(
         application_id,
-        exists=False,
-        active=None,
-        stage_type=None,
-        checked_at=now,
-        detail_fetched_at=now,
+        {
+            "exists": False,
+            "active": None,
+            "stage_type": None,
+            "checked_at": now,
+            "detail_fetched_at": now,
+        },
+        known=known,
     )
 
 
-def mirror_store_application(app: Application) -> CandidateApplication:
+def mirror_store_application(
+    app: Application, *, known: CandidateApplication | None = None
+) -> CandidateApplication:
     """3a's answer: the state, without names (those stay as last fetched)."""
+    reason = (app.termination_reason or "") if not app.active else ""
     return _store(
         app.id,
-        exists=True,
-        talent_id=app.talent_id or "",
-        job_id=app.job_id or "",
-        stage_id=app.stage_id or "",
-        stage_name_zh=app.stage_zh_name or "",
-        stage_name_en=app.stage_en_name or "",
-        stage_type=app.stage_type,
-        active=app.active,
-        termination_reason_zh=(app.termination_reason or "") if not app.active else "",
-        termination_reason_en=(app.termination_reason or "") if not app.active else "",
-        entered_stage_at=app.entered_stage_at,
-        checked_at=timezone.now(),
+        {
+            "exists": True,
+            "talent_id": app.talent_id or "",
+            "job_id": app.job_id or "",
+            "stage_id": app.stage_id or "",
+            "stage_name_zh": app.stage_zh_name or "",
+            "stage_name_en": app.stage_en_name or "",
+            "stage_type": app.stage_type,
+            "active": app.active,
+            "termination_reason_zh": reason,
+            "termination_reason_en": reason,
+            "entered_stage_at": app.entered_stage_at,
+            "checked_at": timezone.now(),
+        },
+        known=known,
     )
 
 
@@ -121,7 +147,7 @@ def mirror_store_detail(detail: ApplicationDetail) -> CandidateApplication:
         )
     if detail.job_visible:
         values["job_name"] = detail.job_name or ""
-    return _store(detail.application_id, **values)
+    return _store(detail.application_id, values)
 
 
 def _failed(api: str, error: FeishuError) -> Lookup:
@@ -140,8 +166,11 @@ def _failed(api: str, error: FeishuError) -> Lookup:
     return Lookup(error=staff_message(error))
 
 
-def application_check(application_id: str) -> Lookup:
-    """Read the application's state (one 3a call), if a permit is free now."""
+def application_check(
+    application_id: str, *, known: CandidateApplication | None = None
+) -> Lookup:
+    """Read the application's state (one 3a call), if a permit is free now.
+    ``known``: its mirror row as the caller just loaded it (or None)."""
     wait = get_limiter().acquire("application_get")
     if wait:
         return Lookup(wait_seconds=wait)
@@ -150,8 +179,8 @@ def application_check(application_id: str) -> Lookup:
     except FeishuError as error:
         return _failed("application_get", error)
     if app is None:
-        return Lookup(mirror=mirror_store_missing(application_id))
-    return Lookup(mirror=mirror_store_application(app))
+        return Lookup(mirror=mirror_store_missing(application_id, known=known))
+    return Lookup(mirror=mirror_store_application(app, known=known))
 
 
 def application_fetch_detail(application_id: str) -> Lookup:
