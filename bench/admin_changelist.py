@@ -1,4 +1,5 @@
-"""The exam-result change list at 1,000 and at 1,000,000 rows (issue 2, "Scale").
+"""The exam-result change list at 1,000 and at 1,000,000 rows (issue 2, "Scale"),
+with the Candidate column and the search by candidate (issue 11).
 
 Runs in its own PostgreSQL databases, one a size (created, migrated and dropped
 here; the project's own databases are never touched). Each is loaded with COPY and
@@ -6,7 +7,8 @@ VACUUM ANALYZEd, the smallest first; then the change list is rendered through th
 Django test client, logged in as a superuser, for each kind of page: plain, filtered
 by status, filtered by exam name, searched by an application id, and searched by
 exam-name terms that match 50 rows at every size (one long enough for the trigram
-index, one too short for it). After a warm-up, each page is rendered ``--renders``
+index, one too short for it), and searched by a candidate's name, email and mobile
+(each result's application is mirrored with a candidate). After a warm-up, each page is rendered ``--renders``
 times, in rounds over all pages and sizes; printed per page: the number of queries, the
 median render time at each size, the ratio of the largest size to the smallest, and
 the time spent in the page's queries.
@@ -82,6 +84,14 @@ STATUS_MIX = (
     ("sending", 0.03),
 )
 FILTER_STATUS = "failed"
+
+# Every result's application is mirrored with its candidate (issue 11): names of
+# two or three characters that repeat, as real ones do; one candidate, halfway
+# down the table, has a name no other has (searched for).
+SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹"
+GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华玉萍红娥玲芬燕"
+RARE_CANDIDATE = "欧阳思远"
+FIRST_MOBILE = 13_800_000_000
 
 FIRST_APPLICATION_ID = 6_891_565_253_964_859_661
 FIRST_EXAM_ID = 7_031_822_096_580_868_396
@@ -236,7 +246,7 @@ INSERT INTO exams_examresult (
     operator_id, user_id_type, operator_app_id, entered_by_id, status, attempts,
     next_attempt_at, dispatched_at, exam_id, operate_time, last_error_code,
     last_error_message, last_log_id, synced_at, unknown_since, created_at,
-    updated_at
+    updated_at, hold_code, hold_params, check_override, matched_by
 )
 SELECT
     (%(first_application_id)s::bigint + i * 7919)::text, name, exam_key, score,
@@ -252,7 +262,7 @@ SELECT
     '',
     CASE WHEN status = 'synced' THEN c + interval '2 min' END,
     CASE WHEN status = 'unknown' THEN c + interval '2 min' END,
-    c, c + interval '3 min'
+    c, c + interval '3 min', '', '{}'::jsonb, '', 'id'
 FROM (
     SELECT *, timestamptz '2023-01-01 00:00:00+00'
               + i * (interval '730 days' / %(size)s) AS c
@@ -304,7 +314,65 @@ def load(dsn: str, size: int, staff: list[int]) -> float:
         for _, definition in indexes:
             conn.execute(definition)
         conn.execute("VACUUM ANALYZE exams_examresult")
+        load_candidates(conn, size)
     return time.perf_counter() - started
+
+
+_CANDIDATES_SQL = """
+INSERT INTO exams_candidateapplication (
+    application_id, "exists", talent_id, candidate_name, email, mobile_code,
+    mobile_number, job_id, job_name, stage_id, stage_name_zh, stage_name_en,
+    stage_type, active, termination_reason_zh, termination_reason_en,
+    entered_stage_at, checked_at, detail_fetched_at
+)
+SELECT
+    (%(first_application_id)s::bigint + i * 7919)::text, true,
+    (7200000000000000000 + i)::text,
+    CASE WHEN i = %(rare)s THEN %(rare_name)s
+         ELSE substr(%(surnames)s, (i %% 30)::int + 1, 1)
+              || substr(%(given)s, ((i / 30) %% 30)::int + 1, 1)
+              || CASE WHEN i %% 3 = 0 THEN ''
+                      ELSE substr(%(given)s, ((i / 900) %% 30)::int + 1, 1) END
+    END,
+    'cand' || i || '@example.com', '86', (%(first_mobile)s + i)::text,
+    '6990000000000000101', '后端工程师', '6960663240925956512', '笔试',
+    'Written test', 3, true, '', '', now(), now(), now()
+FROM generate_series(0, %(last)s) AS i
+"""
+
+
+def load_candidates(conn: Any, size: int) -> None:
+    """One mirrored application a result, its indexes (trigram ones included)
+    built after the load."""
+    conn.execute("TRUNCATE exams_candidateapplication RESTART IDENTITY")
+    indexes = conn.execute(
+        """
+        SELECT i.indexname, i.indexdef FROM pg_indexes i
+        WHERE i.tablename = 'exams_candidateapplication'
+          AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conname = i.indexname)
+        """
+    ).fetchall()
+    for name, _ in indexes:
+        conn.execute(sql.SQL("DROP INDEX {}").format(sql.Identifier(name)))
+    conn.execute(
+        _CANDIDATES_SQL,
+        {
+            "first_application_id": FIRST_APPLICATION_ID,
+            "rare": rare_candidate(size),
+            "rare_name": RARE_CANDIDATE,
+            "surnames": SURNAMES,
+            "given": GIVEN,
+            "first_mobile": FIRST_MOBILE,
+            "last": size - 1,
+        },
+    )
+    for _, definition in indexes:
+        conn.execute(definition)
+    conn.execute("VACUUM ANALYZE exams_candidateapplication")
+
+
+def rare_candidate(size: int) -> int:
+    return size // 2 + 1
 
 
 def pages() -> dict[str, dict[str, str]]:
@@ -315,6 +383,9 @@ def pages() -> dict[str, dict[str, str]]:
         "search application id": {"q": "<application id>"},
         f"search name '{RARE_TERM}'": {"q": RARE_TERM},
         f"search name '{RARE_SHORT_TERM}'": {"q": RARE_SHORT_TERM},
+        "search candidate name": {"q": RARE_CANDIDATE},
+        "search candidate email": {"q": "<email>"},
+        "search candidate mobile": {"q": "<mobile>"},
     }
 
 
@@ -322,6 +393,13 @@ def page_params(size: int) -> dict[str, dict[str, str]]:
     params = pages()
     # An application id from the middle of the table.
     params["search application id"] = {"q": application_id(size // 2 + 1)}
+    # The candidate with the unique name: found by email, by mobile (+86, spaced).
+    i = rare_candidate(size)
+    params["search candidate email"] = {"q": f"cand{i}@example.com"}
+    mobile = str(FIRST_MOBILE + i)
+    params["search candidate mobile"] = {
+        "q": f"+86 {mobile[:3]} {mobile[3:7]} {mobile[7:]}"
+    }
     return params
 
 

@@ -5,19 +5,13 @@ No Django here: these tests request no database fixture.
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-# Importable however pytest was started (script, -m, any import mode).
-for _path in (Path(__file__).resolve().parents[2], Path(__file__).resolve().parent):
-    if str(_path) not in sys.path:
-        sys.path.insert(0, str(_path))
-
-from feishu_helpers import (  # noqa: E402
+from feishu import FeishuClient, MemoryTokenStore
+from tests.feishu.feishu_helpers import (
     APP_ID,
     APP_SECRET,
     REDIS_URL,
@@ -27,8 +21,6 @@ from feishu_helpers import (  # noqa: E402
     closed_after,
     start_sandbox,
 )
-
-from feishu import FeishuClient, MemoryTokenStore  # noqa: E402
 
 
 @pytest.fixture(scope="session")

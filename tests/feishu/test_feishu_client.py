@@ -9,7 +9,6 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
-from feishu_helpers import APP_SECRET, APPLICATION_ID, OPERATOR, start_sandbox
 
 import feishu.exams
 from feishu import (
@@ -21,6 +20,12 @@ from feishu import (
     TokenError,
     __version__,
     exam_body,
+)
+from tests.feishu.feishu_helpers import (
+    APP_SECRET,
+    APPLICATION_ID,
+    OPERATOR,
+    start_sandbox,
 )
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"

@@ -7,7 +7,8 @@ from __future__ import annotations
 import csv
 
 import pytest
-from feishu_helpers import REPO_ROOT
+
+from tests.feishu.feishu_helpers import REPO_ROOT
 
 # vendor_scores.csv rows 2-13: 姓名, 邮箱, 手机号 as written in the sheet.
 SHEET = [

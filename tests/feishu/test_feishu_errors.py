@@ -10,7 +10,6 @@ from collections.abc import Callable, Iterator
 from decimal import Decimal
 
 import pytest
-from feishu_helpers import APPLICATION_ID, OPERATOR, Sandbox
 
 from feishu import (
     CredentialsError,
@@ -26,6 +25,7 @@ from feishu import (
     TokenError,
     exam_body,
 )
+from tests.feishu.feishu_helpers import APPLICATION_ID, OPERATOR, Sandbox
 
 MakeClient = Callable[..., FeishuClient]
 

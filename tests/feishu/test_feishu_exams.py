@@ -14,9 +14,9 @@ import textwrap
 from decimal import Decimal
 
 import pytest
-from feishu_helpers import APPLICATION_ID, OPERATOR, REPO_ROOT
 
 from feishu import OutcomeUnknownError, Retry
+from tests.feishu.feishu_helpers import APPLICATION_ID, OPERATOR, REPO_ROOT
 
 
 def canned_success(data: object) -> bytes:

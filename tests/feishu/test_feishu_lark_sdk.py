@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import lark_oapi as lark
-from feishu_helpers import APP_ID, APP_SECRET, APPLICATION_ID, OPERATOR
 from lark_oapi.api.hire.v1 import CreateExamRequest, CreateExamRequestBody
 from lark_oapi.core.cache.local_cache import LocalCache
 from lark_oapi.core.token.manager import TokenManager
+
+from tests.feishu.feishu_helpers import APP_ID, APP_SECRET, APPLICATION_ID, OPERATOR
 
 
 def lark_client(url: str) -> lark.Client:

@@ -12,7 +12,8 @@ from urllib.parse import urlsplit
 
 import pytest
 import requests
-from feishu_helpers import APP_ID, APPLICATION_ID, OPERATOR, start_sandbox
+
+from tests.feishu.feishu_helpers import APP_ID, APPLICATION_ID, OPERATOR, start_sandbox
 
 http_get = partial(requests.get, timeout=10)
 http_post = partial(requests.post, timeout=10)

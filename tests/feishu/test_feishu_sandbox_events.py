@@ -8,7 +8,6 @@ import itertools
 import json
 
 import pytest
-from feishu_helpers import wait_until
 
 from feishu.events import (
     ApplicationsDeleted,
@@ -17,6 +16,7 @@ from feishu.events import (
     UrlVerification,
     parse_callback,
 )
+from tests.feishu.feishu_helpers import wait_until
 
 KEY = "sandbox-encrypt-key"
 TOKEN = "sandbox-verification-token"

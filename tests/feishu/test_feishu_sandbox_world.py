@@ -4,7 +4,8 @@ candidate APIs' errors and limits, and which applications exist."""
 from __future__ import annotations
 
 import pytest
-from feishu_helpers import APPLICATION_ID, OPERATOR, start_sandbox
+
+from tests.feishu.feishu_helpers import APPLICATION_ID, OPERATOR, start_sandbox
 
 HIRE = "/open-apis/hire/v1"
 WRITTEN = "6960663240925956512"

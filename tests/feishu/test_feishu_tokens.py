@@ -10,10 +10,16 @@ import uuid
 from decimal import Decimal
 
 import pytest
-from feishu_helpers import APP_ID, APP_SECRET, APPLICATION_ID, OPERATOR, REDIS_URL
 
 from feishu import FeishuClient, MemoryTokenStore, RedisTokenStore
 from feishu.tokens import cache_ttl
+from tests.feishu.feishu_helpers import (
+    APP_ID,
+    APP_SECRET,
+    APPLICATION_ID,
+    OPERATOR,
+    REDIS_URL,
+)
 
 
 def create(client: FeishuClient, name: str) -> None:

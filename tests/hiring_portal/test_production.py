@@ -19,7 +19,7 @@ from hiring_portal.log import redact
 from tests.feishu.feishu_helpers import CannedServer, start_sandbox
 
 pytestmark = pytest.mark.embedded
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 SECRET = "app-secret-value-9f8e7d"
 PRODUCTION = {
     "DJANGO_DEBUG": "false",

@@ -15,7 +15,7 @@ from tests.factories import generated_csv
 
 pytestmark = [pytest.mark.django_db, pytest.mark.embedded]
 
-SAMPLES = Path(__file__).resolve().parents[2] / "shared" / "samples"
+SAMPLES = Path(__file__).resolve().parents[3] / "shared" / "samples"
 LIST_URL = reverse("admin:exams_examresult_changelist")
 IMPORT_URL = reverse("admin:exams_examresult_import")
 

@@ -19,7 +19,7 @@ from tests.factories import OPERATOR, generated_csv
 
 pytestmark = [pytest.mark.django_db, pytest.mark.embedded]
 
-SAMPLES = Path(__file__).resolve().parents[2] / "shared" / "samples"
+SAMPLES = Path(__file__).resolve().parents[3] / "shared" / "samples"
 
 
 def run(*args: str) -> tuple[str, int]:

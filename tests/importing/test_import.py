@@ -20,7 +20,7 @@ from tests.factories import UserFactory, generated_csv
 
 pytestmark = [pytest.mark.django_db, pytest.mark.embedded]
 
-SAMPLES = Path(__file__).resolve().parents[2] / "shared" / "samples"
+SAMPLES = Path(__file__).resolve().parents[3] / "shared" / "samples"
 HEADER = "application_id,exam_resource_name,score,uuid,operator_id\n"
 OPERATOR = "ou_f476cb099ac9227c9bae09ce46112579"
 
