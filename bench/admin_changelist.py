@@ -91,6 +91,12 @@ FILTER_STATUS = "failed"
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹"
 GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华玉萍红娥玲芬燕"
 RARE_CANDIDATE = "欧阳思远"
+# Terms of two characters give no trigram: names are matched by their beginning
+# (a compound surname) or their end (a given name). RARE_ROWS candidates at every
+# size have each, as RARE_ROWS results have the rare exam name, so both sizes show
+# the same rows (characters the generated names never use).
+SHORT_SURNAME = "司马"
+SHORT_GIVEN = "子涵"
 FIRST_MOBILE = 13_800_000_000
 
 FIRST_APPLICATION_ID = 6_891_565_253_964_859_661
@@ -329,6 +335,10 @@ SELECT
     (%(first_application_id)s::bigint + i * 7919)::text, true,
     (7200000000000000000 + i)::text,
     CASE WHEN i = %(rare)s THEN %(rare_name)s
+         WHEN i %% %(spacing)s = 3 AND i / %(spacing)s < %(rare_rows)s
+              THEN %(short_surname)s || substr(%(given)s, (i %% 30)::int + 1, 1)
+         WHEN i %% %(spacing)s = 5 AND i / %(spacing)s < %(rare_rows)s
+              THEN substr(%(surnames)s, (i %% 30)::int + 1, 1) || %(short_given)s
          ELSE substr(%(surnames)s, (i %% 30)::int + 1, 1)
               || substr(%(given)s, ((i / 30) %% 30)::int + 1, 1)
               || CASE WHEN i %% 3 = 0 THEN ''
@@ -337,7 +347,7 @@ SELECT
     'cand' || i || '@example.com', '86', (%(first_mobile)s + i)::text,
     '6990000000000000101', '后端工程师', '6960663240925956512', '笔试',
     'Written test', 3, true, '', '', now(), now(), now()
-FROM generate_series(0, %(last)s) AS i
+FROM generate_series(0::bigint, %(last)s) AS i
 """
 
 
@@ -360,6 +370,10 @@ def load_candidates(conn: Any, size: int) -> None:
             "first_application_id": FIRST_APPLICATION_ID,
             "rare": rare_candidate(size),
             "rare_name": RARE_CANDIDATE,
+            "spacing": size // RARE_ROWS,
+            "rare_rows": RARE_ROWS,
+            "short_surname": SHORT_SURNAME,
+            "short_given": SHORT_GIVEN,
             "surnames": SURNAMES,
             "given": GIVEN,
             "first_mobile": FIRST_MOBILE,
@@ -384,6 +398,8 @@ def pages() -> dict[str, dict[str, str]]:
         f"search name '{RARE_TERM}'": {"q": RARE_TERM},
         f"search name '{RARE_SHORT_TERM}'": {"q": RARE_SHORT_TERM},
         "search candidate name": {"q": RARE_CANDIDATE},
+        f"search candidate '{SHORT_SURNAME}'": {"q": SHORT_SURNAME},
+        f"search candidate '{SHORT_GIVEN}'": {"q": SHORT_GIVEN},
         "search candidate email": {"q": "<email>"},
         "search candidate mobile": {"q": "<mobile>"},
     }
