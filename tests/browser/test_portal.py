@@ -66,8 +66,13 @@ def test_log_in_add_a_result_read_a_bad_score_save_and_send_then_see_it_synced(
 
     # Corrected, saved and sent: the list says so, and the row becomes delivered
     page.fill("#id_score", "88.5")
-    page.click("#save-and-send")
-    page.wait_for_url(f"{portal.url}/admin/exams/examresult/")
+    with page.expect_navigation(timeout=60_000):
+        page.click("#save-and-send")
+    # Where the save led, and what the page said, when it is not the list.
+    assert page.url == f"{portal.url}/admin/exams/examresult/", (
+        page.url,
+        page.locator("#content").inner_text()[:2000],
+    )
     assert "queued for delivery to Feishu" in page.locator(".messagelist").inner_text()
     result = ExamResult.objects.get(application_id="6891565253964859661")
     wait_until(lambda: status_of(result.pk) == Status.SYNCED, what="synced")

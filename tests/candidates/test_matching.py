@@ -3,6 +3,9 @@ to Feishu's applications, against the sandbox's demo world over real HTTP."""
 
 from __future__ import annotations
 
+import csv
+import io
+import logging
 from pathlib import Path
 
 import pytest
@@ -10,9 +13,16 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import CommandError, call_command
 from django.urls import reverse
 
+from exams.candidates.lookups import candidate_applications_lookup
 from exams.candidates.matching import SheetRow, normalise_mobile, sheet_rows_match
 from exams.importing import service
-from exams.models import ExamResult, HistoricalExamResult, ImportBatch
+from exams.models import (
+    CandidateApplication,
+    ExamResult,
+    HistoricalExamResult,
+    ImportBatch,
+)
+from hiring_portal.log import JsonFormatter
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.embedded]
 
@@ -181,3 +191,35 @@ def test_the_preview_says_which_rows_the_check_would_hold(demo, staff):
         [3, "6912000000000000011", "The application was terminated: 候选人拒绝"]
     ]
     assert batch.report["counts"]["new"] == 2
+
+
+def test_candidates_personal_data_never_reaches_the_logs(demo, staff, caplog):
+    """Names, emails and mobiles from the sheet and from Feishu's answers appear
+    in no log record, at any level, in its message, its context or a traceback."""
+    caplog.set_level(logging.DEBUG)
+    batch = service.import_batch_create(
+        content=VENDOR, file_name="vendor_scores.csv", actor=staff
+    )
+    liu_yang = batch.report["matches"]["10"]["candidates"][1]["application_id"]
+    lin_chen = batch.report["matches"]["12"]["candidates"][0]["application_id"]
+    service.import_batch_confirm(
+        batch=batch, actor=staff, picks={"10": liu_yang, "12": lin_chen}
+    )
+    candidate_applications_lookup(
+        list(ExamResult.objects.values_list("application_id", flat=True))
+    )
+    assert CandidateApplication.objects.exclude(candidate_name="").count() >= 10
+
+    personal = set()
+    for row in csv.DictReader(io.StringIO(VENDOR.decode("utf-8-sig"))):
+        mobile = normalise_mobile(row["手机号"], "")[1] if row["手机号"] else ""
+        personal |= {row["姓名"], row["邮箱"].lower(), mobile}
+    for mirror in CandidateApplication.objects.exclude(candidate_name=""):
+        personal |= {mirror.candidate_name, mirror.email.lower(), mirror.mobile_number}
+    personal.discard("")
+    formatter = JsonFormatter()
+    logged = "\n".join(
+        formatter.format(record) + repr(vars(record)) for record in caplog.records
+    ).lower()
+    assert caplog.records  # the paths above do log
+    assert not sorted(value for value in personal if value.lower() in logged)
