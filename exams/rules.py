@@ -7,7 +7,9 @@ for the same reason whichever way it arrives.
 from __future__ import annotations
 
 import re
-from decimal import Decimal, InvalidOperation
+import unicodedata
+from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -16,9 +18,30 @@ from django.utils.translation import gettext_lazy as _
 
 from .models import MAX_SCORE, ExamResult, UserIdType
 
+if TYPE_CHECKING:
+    from django.utils.functional import _StrOrPromise as StrOrPromise
+
 _DIGITS = re.compile(r"[0-9]+")
+SHOWN_CHARS = 40
+
+
+def _shown(text: str) -> str:
+    """A value as a message quotes it: the start of an overlong one."""
+    return text if len(text) <= SHOWN_CHARS else text[:SHOWN_CHARS] + "…"
+
+
 ALLOWED_REPORT_EXTENSIONS = (".pdf", ".jpg", ".jpeg", ".png")
 MAX_REPORT_BYTES = 100 * 1024 * 1024
+
+
+# What a score may look like, on every path (form, import, command, correction):
+# digits with at most one decimal point. Full-width digits and point (８８．５, as a
+# Chinese input method types them) are read as their ASCII twins; nothing else is
+# guessed at: no sign, exponent, digit separator or another script's digits, each
+# of which Python's Decimal would otherwise take ("1e2" as 100, "1_0" as 10).
+_FULL_WIDTH = str.maketrans("０１２３４５６７８９．", "0123456789.")
+_SCORE = re.compile(r"([0-9]+)(?:\.([0-9]+))?")
+_SCORE_WHOLE_DIGITS = len(str(int(MAX_SCORE)))
 
 
 def parse_score(raw: object) -> Decimal:
@@ -30,20 +53,33 @@ def parse_score(raw: object) -> Decimal:
     text = str(raw).strip() if raw is not None else ""
     if not text:
         raise ValidationError(_("Enter a score."), code="required")
-    try:
-        score = Decimal(text)
-    except InvalidOperation:
+    digits = text.translate(_FULL_WIDTH)
+    if digits.startswith("-") and _SCORE.fullmatch(digits[1:]):
         raise ValidationError(
-            _("“%(value)s” is not a number. Enter the score in digits, e.g. 88.5."),
-            code="invalid",
-            params={"value": text},
-        ) from None
-    if not score.is_finite():
-        raise ValidationError(
-            _("“%(value)s” is not a number. Enter the score in digits, e.g. 88.5."),
-            code="invalid",
-            params={"value": text},
+            _("The score cannot be negative (%(value)s)."),
+            code="negative",
+            params={"value": _shown(text)},
         )
+    match = _SCORE.fullmatch(digits)
+    if match is None:
+        raise ValidationError(
+            _("“%(value)s” is not a number. Enter the score in digits, e.g. 88.5."),
+            code="invalid",
+            params={"value": _shown(text)},
+        )
+    # Too many digits is refused before any arithmetic: a 29-digit number is past
+    # what a Decimal context computes with.
+    if len(match.group(1).lstrip("0")) > _SCORE_WHOLE_DIGITS or Decimal(digits) > (
+        MAX_SCORE
+    ):
+        raise ValidationError(
+            _(
+                "The score %(value)s is larger than %(max)s, the largest the portal keeps."
+            ),
+            code="too_large",
+            params={"value": _shown(text), "max": MAX_SCORE},
+        )
+    score = Decimal(digits)
     if score != score.quantize(Decimal("0.1")):
         raise ValidationError(
             _(
@@ -52,21 +88,7 @@ def parse_score(raw: object) -> Decimal:
                 "recorded, e.g. %(example)s."
             ),
             code="precision",
-            params={"value": text, "example": score.quantize(Decimal("0.1"))},
-        )
-    if score < 0:
-        raise ValidationError(
-            _("The score cannot be negative (%(value)s)."),
-            code="negative",
-            params={"value": text},
-        )
-    if score > MAX_SCORE:
-        raise ValidationError(
-            _(
-                "The score %(value)s is larger than %(max)s, the largest the portal keeps."
-            ),
-            code="too_large",
-            params={"value": text, "max": MAX_SCORE},
+            params={"value": _shown(text), "example": score.quantize(Decimal("0.1"))},
         )
     return score
 
@@ -83,14 +105,61 @@ def clean_application_id(raw: object) -> str:
                 "e.g. 6891565253964859661."
             ),
             code="invalid",
-            params={"value": text},
+            params={"value": _shown(text)},
         )
     if len(text) > 19:
         raise ValidationError(
             _("“%(value)s” has %(length)s digits; an application ID has at most 19."),
             code="too_long",
-            params={"value": text, "length": len(text)},
+            params={"value": _shown(text), "length": len(text)},
         )
+    if text.startswith("0"):
+        raise ValidationError(
+            _(
+                "“%(value)s” is not an application ID: Feishu's IDs never begin "
+                "with 0, e.g. 6891565253964859661."
+            ),
+            code="invalid",
+            params={"value": _shown(text)},
+        )
+    return text
+
+
+def clean_attachment_id(raw: object) -> str:
+    """The report's attachment ID (``uuid``), as Feishu gave it when the report was
+    uploaded: digits, at most 19; empty when there is no report."""
+    text = str(raw).strip() if raw is not None else ""
+    if text and (not _DIGITS.fullmatch(text) or len(text) > 19 or text.startswith("0")):
+        raise ValidationError(
+            _(
+                "“%(value)s” is not a Feishu attachment ID: it is the number Feishu "
+                "gave the uploaded report, e.g. 6949805467799537964. Leave it empty "
+                "to send no report, or attach the report file instead."
+            ),
+            code="invalid",
+            params={"value": _shown(text)},
+        )
+    return text
+
+
+# Tab and line breaks are what a spreadsheet's cell may hold (Alt+Enter); any other
+# control character is what no XLSX cell or PostgreSQL text holds (NUL), and never
+# what staff meant to type.
+_CELL_WHITESPACE = "\t\n\r"
+
+
+def refuse_control_characters(text: str, what: StrOrPromise) -> str:
+    """``text``, or a ValidationError naming the control character it holds."""
+    for position, char in enumerate(text, start=1):
+        if unicodedata.category(char) == "Cc" and char not in _CELL_WHITESPACE:
+            raise ValidationError(
+                _(
+                    "%(what)s holds an invisible control character (U+%(code)s) at "
+                    "character %(position)s: type it again without it."
+                ),
+                code="control_character",
+                params={"what": what, "code": f"{ord(char):04X}", "position": position},
+            )
     return text
 
 
@@ -103,7 +172,7 @@ def clean_exam_resource_name(raw: object) -> str:
         raise ValidationError(
             _("The exam name is longer than 255 characters."), code="too_long"
         )
-    return text
+    return refuse_control_characters(text, _("The exam name"))
 
 
 def validate_report_file(name: str, size: int) -> None:

@@ -76,6 +76,14 @@ class ExamResultForm(forms.ModelForm):
     def clean_score(self) -> Any:
         return rules.parse_score(self.cleaned_data.get("score"))
 
+    def clean_uuid(self) -> str:
+        return rules.clean_attachment_id(self.cleaned_data.get("uuid"))
+
+    def clean_operator_id(self) -> str:
+        return rules.refuse_control_characters(
+            (self.cleaned_data.get("operator_id") or "").strip(), _("The operator ID")
+        )
+
     def clean_report(self) -> Any:
         report = self.cleaned_data.get("report")
         if isinstance(report, UploadedFile):

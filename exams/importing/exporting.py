@@ -20,6 +20,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
 from ..models import ExamResult
 from .columns import EXPORT_COLUMNS, EXPORT_VALUES, neutralise
@@ -39,6 +40,13 @@ def _text(value: Any) -> str:
     if hasattr(value, "isoformat"):
         return timezone.localtime(value).isoformat()
     return str(value)
+
+
+def xlsx_text(text: str) -> str:
+    """``text`` as an XLSX cell can hold it: a control character (stored before the
+    portal refused them) is written as SpreadsheetML's escape, _x0001_, so the
+    export never fails on it and the character is still there to be seen."""
+    return ILLEGAL_CHARACTERS_RE.sub(lambda m: f"_x{ord(m.group()):04X}_", text)
 
 
 Progress = Callable[[int], None]
@@ -91,7 +99,7 @@ def write_xlsx(
     attempts_index = COLUMNS.index("attempts")
 
     def text_cell(value: Any) -> Any:
-        text = _text(value)
+        text = xlsx_text(_text(value))
         if not text.startswith("="):
             return text  # openpyxl writes any other string as a text cell
         # A string starting with "=" would otherwise be written as a formula.
@@ -168,7 +176,7 @@ def fill_in_xlsx(applications: Any) -> IO[bytes]:
     sheet.append(FILL_IN_HEADERS)
 
     def text(value: str) -> Any:
-        cell = WriteOnlyCell(sheet, value=value)
+        cell = WriteOnlyCell(sheet, value=xlsx_text(value))
         cell.data_type = "s"
         cell.number_format = "@"
         return cell

@@ -25,6 +25,8 @@ from . import reading
 CHUNK = 2000
 MAX_ID_LENGTH = 64
 SAMPLE_ROWS = 100
+# A preview shows the start of each cell: an overlong one is refused anyway.
+SAMPLE_CHARS = 300
 
 # One letter per row of the file, in order (row number = index + 2): the preview
 # and the confirmation compare these to tell staff what changed in between.
@@ -222,15 +224,11 @@ def check_rows(
             score = rules.parse_score(reading.cell_text(raw.get("score")))
         except ValidationError as error:
             refuse("score", error)
-        uuid = reading.cell_text(raw.get("uuid")).strip()
-        if len(uuid) > MAX_ID_LENGTH:
-            refuse(
-                "uuid",
-                ValidationError(
-                    _("The attachment ID is longer than %(max)s characters.")
-                    % {"max": MAX_ID_LENGTH}
-                ),
-            )
+        uuid = ""
+        try:
+            uuid = rules.clean_attachment_id(reading.cell_text(raw.get("uuid")))
+        except ValidationError as error:
+            refuse("uuid", error)
         operator_id = reading.cell_text(raw.get("operator_id")).strip()
         if len(operator_id) > MAX_ID_LENGTH:
             refuse(
@@ -242,15 +240,20 @@ def check_rows(
             )
         elif not operator_id and operator_missing:
             refuse("operator_id", ValidationError(operator_missing))
+        else:
+            try:
+                rules.refuse_control_characters(operator_id, _("The operator ID"))
+            except ValidationError as error:
+                refuse("operator_id", error)
         if len(checked.samples) < SAMPLE_ROWS:
             checked.samples.append(
                 [
                     number,
                     "",
-                    reading.cell_text(raw.get("application_id")),
-                    reading.cell_text(raw.get("exam_resource_name")),
-                    reading.cell_text(raw.get("score")),
-                    operator_id,
+                    reading.cell_text(raw.get("application_id"))[:SAMPLE_CHARS],
+                    reading.cell_text(raw.get("exam_resource_name"))[:SAMPLE_CHARS],
+                    reading.cell_text(raw.get("score"))[:SAMPLE_CHARS],
+                    operator_id[:SAMPLE_CHARS],
                 ]
             )
         if row_errors:

@@ -12,9 +12,11 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import math
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -97,7 +99,7 @@ def match_header(cells: list[Any]) -> dict[str, int]:
                 "field names or the Chinese labels of the Feishu page)."
             )
             % {
-                "columns": ", ".join(f"“{name}”" for name in unknown),
+                "columns": _some(unknown),
                 "known": ", ".join(LABELS.values()),
             }
         )
@@ -120,6 +122,18 @@ def match_header(cells: list[Any]) -> dict[str, int]:
     if problems:
         raise ImportFileError(" ".join(problems), code="header")
     return columns
+
+
+UNKNOWN_COLUMNS_LISTED = 10
+
+
+def _some(names: list[str]) -> str:
+    """The first few unknown column names, and how many more there are."""
+    listed = ", ".join(f"“{name[:60]}”" for name in names[:UNKNOWN_COLUMNS_LISTED])
+    more = len(names) - UNKNOWN_COLUMNS_LISTED
+    if more > 0:
+        listed += " " + _("and %(count)s more") % {"count": f"{more:,}"}
+    return listed
 
 
 def _headers(cells: list[Any], columns: dict[str, int]) -> dict[str, str]:
@@ -148,14 +162,18 @@ def read_table(content: bytes, file_name: str = "") -> Table:
 def decode(content: bytes) -> tuple[str, str]:
     """The text of a CSV and the encoding it was in.
 
-    UTF-8 (with or without BOM) is tried first: valid UTF-8 is almost never
-    anything else. Otherwise GB18030, the superset of GBK that Excel on a Chinese
-    Windows writes, which decodes any text GBK does.
+    A byte-order mark decides (UTF-8 or UTF-16); UTF-16 without one is told by its
+    zero bytes. Otherwise UTF-8 is tried first: valid UTF-8 is almost never anything
+    else. Then GB18030, the superset of GBK that Excel on a Chinese Windows writes,
+    which decodes any text GBK does.
     """
     if content.startswith(codecs.BOM_UTF8):
-        return content[len(codecs.BOM_UTF8) :].decode("utf-8", "strict"), "utf-8-sig"
+        return _strict(content[len(codecs.BOM_UTF8) :], "utf-8"), "utf-8-sig"
     if content.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        return content.decode("utf-16"), "utf-16"
+        return _strict(content, "utf-16"), "utf-16"
+    unmarked = _utf16_without_bom(content)
+    if unmarked:
+        return _strict(content, unmarked), unmarked
     try:
         return content.decode("utf-8"), "utf-8"
     except UnicodeDecodeError:
@@ -172,6 +190,41 @@ def decode(content: bytes) -> tuple[str, str]:
         ) from None
 
 
+def _strict(content: bytes, encoding: str) -> str:
+    """``content`` decoded, or an ImportFileError saying where it is damaged."""
+    try:
+        return content.decode(encoding)
+    except UnicodeDecodeError as error:
+        raise ImportFileError(
+            _(
+                "The file says it is %(encoding)s text, but it is damaged at byte "
+                "%(position)s (%(reason)s). Save it again from the spreadsheet as "
+                "CSV UTF-8 or Excel Workbook (.xlsx)."
+            )
+            % {
+                "encoding": encoding.upper(),
+                "position": error.start + 1,
+                "reason": error.reason,
+            },
+            code="encoding",
+        ) from None
+
+
+def _utf16_without_bom(content: bytes) -> str:
+    """ "utf-16-le" or "utf-16-be" when ``content`` is plainly UTF-16 without a
+    byte-order mark (a header of Latin or CJK text leaves one zero byte in every
+    pair on the same side), else ""."""
+    start = content[:512]
+    if len(start) < 4 or b"\x00" not in start:
+        return ""
+    pairs = len(start) // 2
+    if start[1::2].count(0) > pairs * 0.9:
+        return "utf-16-le"
+    if start[0::2].count(0) > pairs * 0.9:
+        return "utf-16-be"
+    return ""
+
+
 def _read_csv(content: bytes) -> Table:
     text, encoding = decode(content)
     first_line = text.split("\n", 1)[0]
@@ -183,9 +236,17 @@ def _read_csv(content: bytes) -> Table:
         header = next(reader)
     except StopIteration:
         raise ImportFileError(_("The file is empty."), code="empty") from None
+    except csv.Error as error:
+        raise _csv_error(error, reader.line_num) from None
     columns = match_header(header)
 
     def rows() -> Iterator[tuple[int, dict[str, Any]]]:
+        try:
+            yield from numbered(reader)
+        except csv.Error as error:
+            raise _csv_error(error, reader.line_num) from None
+
+    def numbered(reader: Any) -> Iterator[tuple[int, dict[str, Any]]]:
         for number, cells in enumerate(reader, start=2):
             if not any(cell.strip() for cell in cells):
                 continue
@@ -203,6 +264,26 @@ def _read_csv(content: bytes) -> Table:
         format="csv",
         encoding=encoding,
         headers=_headers(header, columns),
+    )
+
+
+def _csv_error(error: csv.Error, line: int) -> ImportFileError:
+    """What Python's CSV reader refused, in words that say what to fix."""
+    if "field larger than field limit" in str(error):
+        return ImportFileError(
+            _(
+                "Line %(line)s holds a cell of more than %(limit)s characters, far "
+                'more than any column of an exam result. If a quote (") opens a cell '
+                "and is never closed, the cell runs on to the end of the file: close "
+                "it, or remove the quote."
+            )
+            % {"line": line, "limit": f"{csv.field_size_limit():,}"},
+            code="cell_too_long",
+        )
+    return ImportFileError(
+        _("Line %(line)s cannot be read as CSV (%(error)s).")
+        % {"line": line, "error": error},
+        code="csv",
     )
 
 
@@ -325,5 +406,8 @@ def cell_text(raw: Any) -> str:
     if raw is None:
         return ""
     if isinstance(raw, float):
-        return repr(raw) if not raw.is_integer() else str(int(raw))
+        if not math.isfinite(raw):
+            return str(raw)
+        # The shortest exact form, written out in digits (1e+20 as 100000...).
+        return format(Decimal(repr(raw)).normalize(), "f")
     return str(raw)

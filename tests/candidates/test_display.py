@@ -71,7 +71,7 @@ def test_the_list_shows_whose_result_it_is_and_masks_the_mobile(
         "siyuan.chen@example",
         "13800138001",
         "138 0013 8001",
-        "8001",
+        "0138001",
     ],
 )
 def test_results_are_found_by_the_candidates_name_email_or_mobile(

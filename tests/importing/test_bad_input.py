@@ -1,0 +1,197 @@
+"""Typos and damaged files get a message that says what to fix, never a 500, and
+nothing is stored: numbers a Decimal would take but no score looks like, cells
+longer than any column, text in encodings that do not decode, headers of
+thousands of columns, control characters on the way in and on the way out."""
+
+from __future__ import annotations
+
+import codecs
+import io
+
+import openpyxl
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+
+from exams import rules
+from exams.importing import reading, service
+from exams.models import ExamResult, ImportBatch
+from tests.admin.test_forms import VALID, form_errors
+
+pytestmark = [pytest.mark.django_db, pytest.mark.embedded]
+
+ADD_URL = reverse("admin:exams_examresult_add")
+IMPORT_URL = reverse("admin:exams_examresult_import")
+HEADER = "application_id,exam_resource_name,score,operator_id\n"
+ROW = "6891565253964859661,后端工程师笔试（A卷）,{score},ou_f476cb099ac9227c9bae09ce46112579\n"
+
+
+def sheet(score: str = "88.5") -> str:
+    return HEADER + ROW.format(score=score)
+
+
+def upload(client, content: bytes, name: str = "results.csv"):
+    return client.post(IMPORT_URL, {"file": SimpleUploadedFile(name, content)})
+
+
+def row_errors(content: bytes, staff) -> dict[str, str]:
+    batch = service.import_batch_create(
+        content=content, file_name="results.csv", actor=staff
+    )
+    return {field: message for _row, field, message in batch.report["errors"]}
+
+
+@pytest.mark.parametrize(
+    ("score", "says"),
+    [
+        ("1e100", "is not a number"),
+        ("1" * 29, "larger than"),
+        ("1" * 29 + ".5", "larger than"),
+        ("1_0", "is not a number"),
+        ("٩٥.٥", "is not a number"),  # Arabic-Indic digits
+        ("1e2", "is not a number"),
+        ("-0", "cannot be negative"),
+        ("+5", "is not a number"),
+        ("88.", "is not a number"),
+        (".5", "is not a number"),
+        ("Infinity", "is not a number"),
+        ("88.5" + "0" * 40 + "1", "more than one decimal place"),
+    ],
+)
+def test_scores_a_decimal_would_take_loosely_are_refused_with_the_reason(score, says):
+    with pytest.raises(rules.ValidationError) as refused:
+        rules.parse_score(score)
+    assert says in " ".join(refused.value.messages)
+
+
+@pytest.mark.parametrize(
+    ("written", "read"),
+    [("８８．５", "88.5"), ("0088.50", "88.50"), ("99999.9", "99999.9"), ("0", "0")],
+)
+def test_full_width_digits_are_read_as_digits(written, read):
+    assert str(rules.parse_score(written)) == read
+
+
+def test_a_huge_score_on_the_add_form_is_a_message_not_a_500(client, superuser):
+    client.force_login(superuser)
+    response = client.post(ADD_URL, {**VALID, "score": "1e100", "_save": "Save"})
+    assert response.status_code == 200
+    assert "is not a number" in response.content.decode()
+    response = client.post(ADD_URL, {**VALID, "score": "9" * 29, "_save": "Save"})
+    assert response.status_code == 200
+    assert "larger than" in response.content.decode()
+    assert not ExamResult.objects.exists()
+
+
+def test_a_huge_score_in_an_import_refuses_the_row(staff):
+    assert "larger than" in row_errors(sheet("9" * 29).encode(), staff)["score"]
+    assert "is not a number" in row_errors(sheet("1e100").encode(), staff)["score"]
+
+
+def test_a_huge_number_cell_in_a_workbook_is_refused_in_digits(staff):
+    workbook = openpyxl.Workbook()
+    sheet_ = workbook.active
+    sheet_.append(["application_id", "exam_resource_name", "score", "operator_id"])
+    sheet_.append(["6891565253964859661", "笔试", 1e100, "ou_f476"])
+    out = io.BytesIO()
+    workbook.save(out)
+    assert "larger than" in row_errors(out.getvalue(), staff)["score"]
+
+
+def test_application_id_zero_and_loose_attachment_ids_are_refused(staff):
+    assert "never begin with 0" in form_errors(application_id="0")["application_id"]
+    assert "attachment ID" in form_errors(uuid="report.pdf")["uuid"]
+    assert "uuid" not in form_errors(uuid="6949805467799537964")
+    content = (
+        "application_id,exam_resource_name,score,operator_id,uuid\n"
+        "0,笔试,88,ou_f476,\n"
+        "6891565253964859661,笔试,88,ou_f476,not-an-id\n"
+    ).encode()
+    batch = service.import_batch_create(
+        content=content, file_name="ids.csv", actor=staff
+    )
+    errors = {(row, field): message for row, field, message in batch.report["errors"]}
+    assert "never begin with 0" in errors[(2, "application_id")]
+    assert "attachment ID" in errors[(3, "uuid")]
+
+
+@pytest.mark.parametrize(
+    ("content", "says"),
+    [
+        # A cell of 5 MB: an unclosed quote, or a paste gone wrong.
+        (
+            (HEADER + '6891565253964859661,"' + "x" * 5_000_000 + '",88,ou\n').encode(),
+            "holds a cell of more than",
+        ),
+        (codecs.BOM_UTF8 + sheet().encode() + b"\xff\xfe\xfa", "damaged at byte"),
+        (codecs.BOM_UTF16_LE + sheet().encode("utf-16-le") + b"\x00", "damaged"),
+        (  # a lone surrogate
+            codecs.BOM_UTF16_LE + sheet().encode("utf-16-le") + b"\x00\xd8a\x00",
+            "damaged",
+        ),
+    ],
+    ids=["5 MB cell", "BOM then bad UTF-8", "odd-length UTF-16", "lone surrogate"],
+)
+def test_damaged_files_are_refused_with_what_to_do(client, staff, content, says):
+    client.force_login(staff)
+    response = upload(client, content)
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert says in page
+    assert "CSV" in page
+    assert not ImportBatch.objects.exists()
+
+
+@pytest.mark.parametrize("encoding", ["utf-16-le", "utf-16-be"])
+def test_utf16_without_a_byte_order_mark_is_read(staff, encoding):
+    content = sheet().encode(encoding)
+    table = reading.read_table(content)
+    assert table.encoding == encoding
+    batch = service.import_batch_create(
+        content=content, file_name="results.csv", actor=staff
+    )
+    assert batch.report["counts"]["new"] == 1
+
+
+def test_a_header_of_ten_thousand_columns_names_a_few_and_counts_the_rest(
+    client, staff
+):
+    header = HEADER.strip() + "," + ",".join(f"col{i}" for i in range(9_997))
+    client.force_login(staff)
+    response = upload(client, (header + "\n").encode())
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert "“col0”" in page and "“col9”" in page
+    assert "col10" not in page
+    assert "and 9,987 more" in page
+    assert len(page) < 100_000
+
+
+def test_control_characters_are_refused_on_the_form_and_in_an_import(staff):
+    message = form_errors(exam_resource_name="笔试\x01")["exam_resource_name"]
+    assert "U+0001" in message and "character 3" in message
+    assert "U+0007" in form_errors(operator_id="ou_\x07x")["operator_id"]
+    errors = row_errors(
+        (HEADER + "6891565253964859661,笔试\x00A,88,ou_f476\n").encode(), staff
+    )
+    assert "U+0000" in errors["exam_resource_name"]
+
+
+def test_a_control_character_stored_earlier_is_exported_not_a_500(
+    client, superuser, exam_result_factory
+):
+    stored = exam_result_factory(exam_resource_name="笔试\x01卷")
+    client.force_login(superuser)
+    response = client.post(
+        reverse("admin:exams_examresult_changelist"),
+        {"action": "export_selected_xlsx", "_selected_action": [stored.pk]},
+    )
+    assert response.status_code == 200
+    content = (
+        b"".join(response.streaming_content)
+        if response.streaming
+        else (response.content)
+    )
+    workbook = openpyxl.load_workbook(io.BytesIO(content), read_only=True)
+    names = [row[1] for row in workbook.worksheets[0].iter_rows(values_only=True)]
+    assert "笔试_x0001_卷" in names  # SpreadsheetML's escape of U+0001
