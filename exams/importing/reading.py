@@ -9,16 +9,17 @@ before a cell a spreadsheet would evaluate (see ``neutralise``), which is remove
 
 from __future__ import annotations
 
-import codecs
 import csv
 import io
 import math
 import re
+import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
@@ -31,6 +32,8 @@ from .columns import (
     REQUIRED,
     unneutralise,
 )
+from .csv_text import csv_error, decode
+from .errors import ImportFileError
 
 _WHITESPACE = re.compile(r"\s+")
 _SCIENTIFIC = re.compile(r"^[0-9](\.[0-9]+)?[eE]\+?[0-9]+$")
@@ -41,9 +44,17 @@ SPREADSHEET_DIGITS = 15
 XLSX_MAGIC = b"PK\x03\x04"
 XLS_MAGIC = b"\xd0\xcf\x11\xe0"
 
-
-class ImportFileError(ValidationError):
-    """The file as a whole cannot be read: wrong format, unknown or missing column."""
+# An XLSX is a zip of XML parts: a few bytes can unpack into gigabytes. Each part's
+# size is checked before anything is unpacked (Python's zipfile never unpacks more
+# than a part declares); openpyxl keeps the shared strings in memory, so their part
+# is bounded tighter than a sheet's, which is streamed.
+XLSX_MAX_PART_BYTES = 512 * 1024 * 1024
+XLSX_MAX_SHARED_STRINGS_BYTES = 128 * 1024 * 1024
+XLSX_MAX_RATIO = 100  # uncompressed / compressed; spreadsheets are 5-30
+XLSX_RATIO_FROM_BYTES = 1024 * 1024  # small parts compress as they like
+# Excel's own limit of a cell, and of the columns an import reads.
+MAX_CELL_CHARS = 32_767
+MAX_COLUMNS = 100
 
 
 def _header_key(text: str) -> str:
@@ -159,72 +170,6 @@ def read_table(content: bytes, file_name: str = "") -> Table:
     return _read_csv(content)
 
 
-def decode(content: bytes) -> tuple[str, str]:
-    """The text of a CSV and the encoding it was in.
-
-    A byte-order mark decides (UTF-8 or UTF-16); UTF-16 without one is told by its
-    zero bytes. Otherwise UTF-8 is tried first: valid UTF-8 is almost never anything
-    else. Then GB18030, the superset of GBK that Excel on a Chinese Windows writes,
-    which decodes any text GBK does.
-    """
-    if content.startswith(codecs.BOM_UTF8):
-        return _strict(content[len(codecs.BOM_UTF8) :], "utf-8"), "utf-8-sig"
-    if content.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        return _strict(content, "utf-16"), "utf-16"
-    unmarked = _utf16_without_bom(content)
-    if unmarked:
-        return _strict(content, unmarked), unmarked
-    try:
-        return content.decode("utf-8"), "utf-8"
-    except UnicodeDecodeError:
-        pass
-    try:
-        return content.decode("gb18030"), "gb18030"
-    except UnicodeDecodeError:
-        raise ImportFileError(
-            _(
-                "The file is neither UTF-8 nor GBK/GB18030 text, nor an XLSX workbook. "
-                "Save it from the spreadsheet as CSV UTF-8 or Excel Workbook (.xlsx)."
-            ),
-            code="encoding",
-        ) from None
-
-
-def _strict(content: bytes, encoding: str) -> str:
-    """``content`` decoded, or an ImportFileError saying where it is damaged."""
-    try:
-        return content.decode(encoding)
-    except UnicodeDecodeError as error:
-        raise ImportFileError(
-            _(
-                "The file says it is %(encoding)s text, but it is damaged at byte "
-                "%(position)s (%(reason)s). Save it again from the spreadsheet as "
-                "CSV UTF-8 or Excel Workbook (.xlsx)."
-            )
-            % {
-                "encoding": encoding.upper(),
-                "position": error.start + 1,
-                "reason": error.reason,
-            },
-            code="encoding",
-        ) from None
-
-
-def _utf16_without_bom(content: bytes) -> str:
-    """ "utf-16-le" or "utf-16-be" when ``content`` is plainly UTF-16 without a
-    byte-order mark (a header of Latin or CJK text leaves one zero byte in every
-    pair on the same side), else ""."""
-    start = content[:512]
-    if len(start) < 4 or b"\x00" not in start:
-        return ""
-    pairs = len(start) // 2
-    if start[1::2].count(0) > pairs * 0.9:
-        return "utf-16-le"
-    if start[0::2].count(0) > pairs * 0.9:
-        return "utf-16-be"
-    return ""
-
-
 def _read_csv(content: bytes) -> Table:
     text, encoding = decode(content)
     first_line = text.split("\n", 1)[0]
@@ -237,17 +182,20 @@ def _read_csv(content: bytes) -> Table:
     except StopIteration:
         raise ImportFileError(_("The file is empty."), code="empty") from None
     except csv.Error as error:
-        raise _csv_error(error, reader.line_num) from None
+        raise csv_error(error, reader.line_num) from None
     columns = match_header(header)
 
     def rows() -> Iterator[tuple[int, dict[str, Any]]]:
         try:
             yield from numbered(reader)
         except csv.Error as error:
-            raise _csv_error(error, reader.line_num) from None
+            raise csv_error(error, reader.line_num) from None
 
     def numbered(reader: Any) -> Iterator[tuple[int, dict[str, Any]]]:
+        max_rows = settings.EXAMS_IMPORT_MAX_ROWS
         for number, cells in enumerate(reader, start=2):
+            if number > max_rows + 1:
+                raise _too_many_rows()
             if not any(cell.strip() for cell in cells):
                 continue
             yield (
@@ -267,29 +215,71 @@ def _read_csv(content: bytes) -> Table:
     )
 
 
-def _csv_error(error: csv.Error, line: int) -> ImportFileError:
-    """What Python's CSV reader refused, in words that say what to fix."""
-    if "field larger than field limit" in str(error):
-        return ImportFileError(
-            _(
-                "Line %(line)s holds a cell of more than %(limit)s characters, far "
-                'more than any column of an exam result. If a quote (") opens a cell '
-                "and is never closed, the cell runs on to the end of the file: close "
-                "it, or remove the quote."
-            )
-            % {"line": line, "limit": f"{csv.field_size_limit():,}"},
-            code="cell_too_long",
+def _check_xlsx_parts(content: bytes) -> None:
+    """Refuse a workbook whose parts would unpack into more than a spreadsheet of
+    results could ever need, before any of it is unpacked."""
+    try:
+        parts = zipfile.ZipFile(io.BytesIO(content)).infolist()
+    except (zipfile.BadZipFile, ValueError) as error:
+        raise ImportFileError(
+            _("The workbook cannot be read (%(error)s).") % {"error": error},
+            code="xlsx",
+        ) from None
+    for part in parts:
+        limit = (
+            XLSX_MAX_SHARED_STRINGS_BYTES
+            if part.filename.endswith("sharedStrings.xml")
+            else XLSX_MAX_PART_BYTES
         )
+        ratio = part.file_size / max(part.compress_size, 1)
+        if part.file_size > limit or (
+            part.file_size > XLSX_RATIO_FROM_BYTES and ratio > XLSX_MAX_RATIO
+        ):
+            raise ImportFileError(
+                _(
+                    "The workbook's part %(part)s would unpack to %(size)s MB "
+                    "(%(ratio)s times its packed size); the portal reads at most "
+                    "%(limit)s MB a part, packed at most %(max_ratio)s to 1. A "
+                    "spreadsheet of results is far smaller: save the sheet again "
+                    "from the spreadsheet, or export it as CSV."
+                )
+                % {
+                    "part": part.filename,
+                    "size": f"{part.file_size / 1024 / 1024:,.0f}",
+                    "ratio": f"{ratio:,.0f}",
+                    "limit": f"{limit // 1024 // 1024:,}",
+                    "max_ratio": XLSX_MAX_RATIO,
+                },
+                code="xlsx_too_large",
+            )
+
+
+def _too_many_rows() -> ImportFileError:
     return ImportFileError(
-        _("Line %(line)s cannot be read as CSV (%(error)s).")
-        % {"line": line, "error": error},
-        code="csv",
+        _(
+            "The file has more than %(max)s rows, more than the portal imports at "
+            "once: split it into smaller files."
+        )
+        % {"max": f"{settings.EXAMS_IMPORT_MAX_ROWS:,}"},
+        code="too_many_rows",
+    )
+
+
+def _cell_too_long(number: int, field: str) -> ImportFileError:
+    return ImportFileError(
+        _(
+            "Row %(row)s holds a cell of more than %(max)s characters in the column "
+            "%(column)s, more than a spreadsheet cell can hold: correct that cell."
+        )
+        % {"row": f"{number:,}", "max": f"{MAX_CELL_CHARS:,}", "column": LABELS[field]},
+        code="cell_too_long",
     )
 
 
 def _read_xlsx(content: bytes) -> Table:
     import openpyxl  # only XLSX imports pay for loading it
 
+    _check_xlsx_parts(content)
     try:
         workbook = openpyxl.load_workbook(
             io.BytesIO(content), read_only=True, data_only=False
@@ -300,19 +290,27 @@ def _read_xlsx(content: bytes) -> Table:
             code="xlsx",
         ) from None
     sheet = workbook.worksheets[0]
-    cells = sheet.iter_rows(values_only=True)
+    cells = sheet.iter_rows(values_only=True, max_col=MAX_COLUMNS)
     header = next(cells, None)
     if header is None:
         raise ImportFileError(_("The file is empty."), code="empty")
     columns = match_header(list(header))
+    max_rows = settings.EXAMS_IMPORT_MAX_ROWS
 
     def rows() -> Iterator[tuple[int, dict[str, Any]]]:
         try:
             for number, values in enumerate(cells, start=2):
+                if number > max_rows + 1:
+                    # Empty rows too: openpyxl yields one for each row skipped.
+                    raise _too_many_rows()
                 if not any(
                     value is not None and str(value).strip() for value in values
                 ):
                     continue
+                for name, index in columns.items():
+                    value = values[index] if index < len(values) else None
+                    if isinstance(value, str) and len(value) > MAX_CELL_CHARS:
+                        raise _cell_too_long(number, name)
                 # XLSX cells stay typed here: a number in the application ID column
                 # must be told apart from text (see application_id_text).
                 yield (

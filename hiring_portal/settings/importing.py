@@ -9,6 +9,9 @@ EXAMS_CHANGELIST_COUNT_LIMIT = env.int("EXAMS_CHANGELIST_COUNT_LIMIT", 10_000)
 EXAMS_IMPORT_BACKGROUND_ROWS = env.int("EXAMS_IMPORT_BACKGROUND_ROWS", 5000)
 EXAMS_IMPORT_PREVIEW_TTL_HOURS = env.int("EXAMS_IMPORT_PREVIEW_TTL_HOURS", 24)
 EXAMS_IMPORT_MAX_BYTES = env.int("EXAMS_IMPORT_MAX_BYTES", 50 * 1024 * 1024)
+# A file with more rows is refused as it is read (an XLSX can claim a row two
+# billion down in a few bytes).
+EXAMS_IMPORT_MAX_ROWS = env.int("EXAMS_IMPORT_MAX_ROWS", 1_000_000)
 # A confirmed import still waiting for a worker after this long is sent again (its
 # message was lost, e.g. the broker was down).
 EXAMS_IMPORT_REQUEUE_SECONDS = env.int("EXAMS_IMPORT_REQUEUE_SECONDS", 120)

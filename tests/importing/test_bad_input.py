@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import codecs
 import io
+import time
+import zipfile
 
 import openpyxl
 import pytest
@@ -195,3 +197,106 @@ def test_a_control_character_stored_earlier_is_exported_not_a_500(
     workbook = openpyxl.load_workbook(io.BytesIO(content), read_only=True)
     names = [row[1] for row in workbook.worksheets[0].iter_rows(values_only=True)]
     assert "笔试_x0001_卷" in names  # SpreadsheetML's escape of U+0001
+
+
+# --- workbooks that unpack into far more than they weigh ---------------------------
+
+SHEET = "xl/worksheets/sheet1.xml"
+
+
+def inline_row(number: int, *values: str) -> str:
+    cells = "".join(
+        f'<c r="{chr(65 + i)}{number}" t="inlineStr"><is><t>{value}</t></is></c>'
+        for i, value in enumerate(values)
+    )
+    return f'<row r="{number}">{cells}</row>'
+
+
+def workbook(rows_xml: str, extra: dict[str, bytes] | None = None) -> bytes:
+    """A valid workbook whose first sheet holds ``rows_xml``, and ``extra`` parts."""
+    base = io.BytesIO()
+    openpyxl.Workbook().save(base)
+    out = io.BytesIO()
+    with (
+        zipfile.ZipFile(base) as source,
+        zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target,
+    ):
+        for item in source.infolist():
+            data = source.read(item.filename)
+            if item.filename == SHEET:
+                data = (
+                    '<worksheet xmlns="http://schemas.openxmlformats.org/'
+                    'spreadsheetml/2006/main"><sheetData>'
+                    + inline_row(1, "application_id", "exam_resource_name", "score")
+                    + rows_xml
+                    + "</sheetData></worksheet>"
+                ).encode()
+            target.writestr(item.filename, data)
+        for name, data in (extra or {}).items():
+            target.writestr(name, data)
+    return out.getvalue()
+
+
+def test_a_workbook_is_read_when_it_is_what_it_claims(staff):
+    content = workbook(inline_row(2, "6891565253964859661", "笔试", "88.5"))
+    table = reading.read_table(content)
+    assert [row for _number, row in table.rows] == [
+        {
+            "application_id": "6891565253964859661",
+            "exam_resource_name": "笔试",
+            "score": "88.5",
+        }
+    ]
+
+
+@pytest.mark.parametrize(
+    ("content", "says"),
+    [
+        (  # one shared string of 40 MB, packed into a few KB
+            workbook("", {"xl/sharedStrings.xml": b"<sst><si><t>" + b"a" * 40_000_000}),
+            "xl/sharedStrings.xml would unpack to 38 MB",
+        ),
+        (  # two million empty rows
+            workbook("<row/>" * 2_000_000),
+            f"{SHEET} would unpack to 11 MB",
+        ),
+    ],
+    ids=["shared-string bomb", "empty-row bomb"],
+)
+def test_a_workbook_bomb_is_refused_before_it_is_unpacked(client, staff, content, says):
+    assert len(content) < 200_000
+    client.force_login(staff)
+    started = time.monotonic()
+    response = upload(client, content, "bomb.xlsx")
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert says in page and "save the sheet again" in page
+    assert not ImportBatch.objects.exists()
+    assert time.monotonic() - started < 10  # refused as read, not after unpacking
+
+
+def test_a_row_two_billion_down_is_refused_without_walking_to_it(staff, settings):
+    settings.EXAMS_IMPORT_MAX_ROWS = 1000
+    content = workbook(inline_row(2_000_000_000, "6891565253964859661", "笔试", "8"))
+    assert len(content) < 10_000
+    with pytest.raises(reading.ImportFileError) as refused:
+        service.import_batch_create(content=content, file_name="r.xlsx", actor=staff)
+    assert "more than 1,000 rows" in " ".join(refused.value.messages)
+    assert not ImportBatch.objects.exists()
+
+
+def test_a_csv_of_more_rows_than_allowed_is_refused(staff, settings):
+    settings.EXAMS_IMPORT_MAX_ROWS = 2
+    with pytest.raises(reading.ImportFileError) as refused:
+        service.import_batch_create(
+            content=(sheet() * 4).encode(), file_name="r.csv", actor=staff
+        )
+    assert "more than 2 rows" in " ".join(refused.value.messages)
+
+
+def test_a_workbook_cell_longer_than_a_spreadsheet_cell_is_refused(staff):
+    content = workbook(inline_row(2, "6891565253964859661", "x" * 40_000, "88"))
+    with pytest.raises(reading.ImportFileError) as refused:
+        service.import_batch_create(content=content, file_name="c.xlsx", actor=staff)
+    message = " ".join(refused.value.messages)
+    assert "Row 2 holds a cell of more than 32,767 characters" in message

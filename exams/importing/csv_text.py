@@ -1,0 +1,97 @@
+"""A CSV's bytes as text: the encodings staff's tools write, told apart, and what
+Python's CSV reader refuses, in words that say what to fix."""
+
+from __future__ import annotations
+
+import codecs
+import csv
+
+from django.utils.translation import gettext as _
+
+from .errors import ImportFileError
+
+
+def decode(content: bytes) -> tuple[str, str]:
+    """The text of a CSV and the encoding it was in.
+
+    A byte-order mark decides (UTF-8 or UTF-16); UTF-16 without one is told by its
+    zero bytes. Otherwise UTF-8 is tried first: valid UTF-8 is almost never anything
+    else. Then GB18030, the superset of GBK that Excel on a Chinese Windows writes,
+    which decodes any text GBK does.
+    """
+    if content.startswith(codecs.BOM_UTF8):
+        return _strict(content[len(codecs.BOM_UTF8) :], "utf-8"), "utf-8-sig"
+    if content.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return _strict(content, "utf-16"), "utf-16"
+    unmarked = _utf16_without_bom(content)
+    if unmarked:
+        return _strict(content, unmarked), unmarked
+    try:
+        return content.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError:
+        pass
+    try:
+        return content.decode("gb18030"), "gb18030"
+    except UnicodeDecodeError:
+        raise ImportFileError(
+            _(
+                "The file is neither UTF-8 nor GBK/GB18030 text, nor an XLSX workbook. "
+                "Save it from the spreadsheet as CSV UTF-8 or Excel Workbook (.xlsx)."
+            ),
+            code="encoding",
+        ) from None
+
+
+def _strict(content: bytes, encoding: str) -> str:
+    """``content`` decoded, or an ImportFileError saying where it is damaged."""
+    try:
+        return content.decode(encoding)
+    except UnicodeDecodeError as error:
+        raise ImportFileError(
+            _(
+                "The file says it is %(encoding)s text, but it is damaged at byte "
+                "%(position)s (%(reason)s). Save it again from the spreadsheet as "
+                "CSV UTF-8 or Excel Workbook (.xlsx)."
+            )
+            % {
+                "encoding": encoding.upper(),
+                "position": error.start + 1,
+                "reason": error.reason,
+            },
+            code="encoding",
+        ) from None
+
+
+def _utf16_without_bom(content: bytes) -> str:
+    """ "utf-16-le" or "utf-16-be" when ``content`` is plainly UTF-16 without a
+    byte-order mark (a header of Latin or CJK text leaves one zero byte in every
+    pair on the same side), else ""."""
+    start = content[:512]
+    if len(start) < 4 or b"\x00" not in start:
+        return ""
+    pairs = len(start) // 2
+    if start[1::2].count(0) > pairs * 0.9:
+        return "utf-16-le"
+    if start[0::2].count(0) > pairs * 0.9:
+        return "utf-16-be"
+    return ""
+
+
+def csv_error(error: csv.Error, line: int) -> ImportFileError:
+    """What Python's CSV reader refused, in words that say what to fix."""
+    if "field larger than field limit" in str(error):
+        return ImportFileError(
+            _(
+                "Line %(line)s holds a cell of more than %(limit)s characters, far "
+                'more than any column of an exam result. If a quote (") opens a cell '
+                "and is never closed, the cell runs on to the end of the file: close "
+                "it, or remove the quote."
+            )
+            % {"line": line, "limit": f"{csv.field_size_limit():,}"},
+            code="cell_too_long",
+        )
+    return ImportFileError(
+        _("Line %(line)s cannot be read as CSV (%(error)s).")
+        % {"line": line, "error": error},
+        code="csv",
+    )
