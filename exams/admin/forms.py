@@ -3,7 +3,7 @@ correction made in Feishu, the identity lookup, the audit filters and the import
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.conf import settings
@@ -189,6 +189,20 @@ class IdentityLookupForm(forms.Form):
         label=_("Email in Feishu"),
         help_text=_("The address the person signs in to Feishu with."),
     )
+
+    def __init__(self, *args: Any, actor: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if not actor.is_superuser:
+            # Staff link only themselves, by the address on their own login (the
+            # service checks it again): the values come from the login, not the
+            # request.
+            user_field = cast(forms.ModelChoiceField, self.fields["user"])
+            user_field.queryset = get_user_model().objects.filter(pk=actor.pk)
+            user_field.disabled = True
+            self.fields["email"].disabled = True
+            self.fields["email"].help_text = _(
+                "The address on your login. For another address, ask an administrator."
+            )
 
 
 VIEWS = (

@@ -13,7 +13,10 @@ from django.template.response import TemplateResponse
 from django.urls import path
 from django.utils.translation import gettext as _
 
-from ..entry.identities import feishu_identity_link_by_email
+from ..entry.identities import (
+    feishu_identity_link_by_email,
+    feishu_identity_record,
+)
 from ..models import FeishuIdentity
 from .base import staff_user
 from .forms import IdentityLookupForm
@@ -29,7 +32,8 @@ class IdentityLookupMixin(_IdentityAdminBase):
     """For FeishuIdentityAdmin: "Look up by email"."""
 
     def has_lookup_permission(self, request: HttpRequest) -> bool:
-        return self.has_add_permission(request) and self.has_change_permission(request)
+        # Editors and senders link themselves; administrators anyone.
+        return request.user.has_perm("exams.add_feishuidentity")
 
     def get_urls(self) -> list[Any]:
         wrap = self.admin_site.admin_view
@@ -52,12 +56,14 @@ class IdentityLookupMixin(_IdentityAdminBase):
             raise PermissionDenied
         staff = staff_user(request)
         initial = {"user": staff.pk, "email": staff.email}
-        form = IdentityLookupForm(request.POST or None, initial=initial)
+        form = IdentityLookupForm(request.POST or None, initial=initial, actor=staff)
         found = None
         if request.method == "POST" and form.is_valid():
             try:
                 found = feishu_identity_link_by_email(
-                    user=form.cleaned_data["user"], email=form.cleaned_data["email"]
+                    user=form.cleaned_data["user"],
+                    email=form.cleaned_data["email"],
+                    actor=staff,
                 )
             except ValidationError as error:
                 form.add_error("email", error)
@@ -98,6 +104,42 @@ class IdentityLookupMixin(_IdentityAdminBase):
 
 @admin.register(FeishuIdentity)
 class FeishuIdentityAdmin(IdentityLookupMixin, admin.ModelAdmin):
+    """The identities, read by those who may see them; typed in or removed only by
+    an administrator (staff link themselves through the lookup), each change in
+    the audit trail."""
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return request.user.is_superuser
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return request.user.is_superuser
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return request.user.is_superuser
+
+    def save_model(
+        self, request: HttpRequest, obj: FeishuIdentity, form: Any, change: bool
+    ) -> None:
+        previous = FeishuIdentity.objects.filter(pk=obj.pk).first() if change else None
+        super().save_model(request, obj, form, change)
+        feishu_identity_record(
+            actor=staff_user(request), identity=obj, previous=previous, how="admin"
+        )
+
+    def delete_model(self, request: HttpRequest, obj: FeishuIdentity) -> None:
+        feishu_identity_record(
+            actor=staff_user(request),
+            identity=obj,
+            previous=obj,
+            how="admin",
+            deleted=True,
+        )
+        super().delete_model(request, obj)
+
+    def delete_queryset(self, request: HttpRequest, queryset: Any) -> None:
+        for identity in queryset.select_related("user"):
+            self.delete_model(request, identity)
+
     list_display = (
         "user",
         "app_id",

@@ -71,11 +71,12 @@ class AuditEventQuerySet(models.QuerySet["AuditEvent"]):
 
 
 class AuditEvent(models.Model):
-    """Something done to the audit trail itself (a retention purge): who, when, and
-    how much. Append-only: never updated or deleted, the purge included."""
+    """Something done to the audit trail itself (a retention purge) or to who the
+    portal says staff are in Feishu (an identity set): who, when, and what. Append-only: never updated or deleted, the purge included."""
 
     class Kind(models.TextChoices):
         PURGE = "purge", _("Candidate data removed (retention)")
+        IDENTITY = "identity", _("Feishu identity set")
 
     kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
     occurred_at = models.DateTimeField(_("when"), db_default=Now())
