@@ -7,22 +7,24 @@ from hiring_portal.log import logging_config
 
 from .environment import DEBUG, env
 
-# Password guessing: after AXES_FAILURE_LIMIT failed logins a username is locked,
-# and so is the client address, for AXES_COOLOFF_HOURS (python manage.py
-# axes_reset_username <name> unlocks one early). Attempts are kept in the database,
-# so every web server on every machine counts the same failures.
+# Password guessing (hiring_portal/lockout.py): after AXES_FAILURE_LIMIT failed
+# logins a username is locked from that client address, and after
+# AXES_ADDRESS_FAILURE_LIMIT failures an address is locked for every username, each
+# for AXES_COOLOFF_HOURS (python manage.py axes_reset_username <name> unlocks one
+# early). Attempts are kept in the database, so every web server on every machine
+# counts the same failures.
 AXES_ENABLED = env.bool("AXES_ENABLED", default=True)
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", 5)
+AXES_ADDRESS_FAILURE_LIMIT = env.int("AXES_ADDRESS_FAILURE_LIMIT", 50)
 AXES_COOLOFF_TIME = env.float("AXES_COOLOFF_HOURS", 1.0)
-AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
-# Behind N proxies that append to X-Forwarded-For, the client is N hops back.
-AXES_IPWARE_PROXY_COUNT = env.int("DJANGO_PROXY_COUNT", 0) or None
-AXES_IPWARE_META_PRECEDENCE_ORDER = (
-    ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"]
-    if AXES_IPWARE_PROXY_COUNT
-    else ["REMOTE_ADDR"]
-)
+AXES_HANDLER = "hiring_portal.lockout.PortalLockoutHandler"
+AXES_LOCKOUT_CALLABLE = "hiring_portal.lockout.locked_out"
+# Behind N proxies that each append to X-Forwarded-For, the client is the N-th
+# entry from the right (hiring_portal.lockout.client_ip).
+PROXY_COUNT = env.int("DJANGO_PROXY_COUNT", 0)
+AXES_CLIENT_IP_CALLABLE = "hiring_portal.lockout.client_ip"
 
 # Behind a proxy that terminates TLS: DJANGO_SECURE_PROXY_SSL_HEADER=true trusts its
 # X-Forwarded-Proto (only when the proxy always sets it), and
