@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from decimal import Decimal
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -25,8 +25,32 @@ _DIGITS = re.compile(r"[0-9]+")
 SHOWN_CHARS = 40
 
 
+# C0 control characters as their Unicode "control pictures" (NUL as ␀): shown,
+# never acted on, and storable where a NUL is not (PostgreSQL text and jsonb).
+_CONTROL_PICTURES = {code: 0x2400 + code for code in range(0x20)} | {0x7F: 0x2421}
+
+
+def visible(text: str) -> str:
+    """``text`` with its control characters made visible (a message or a preview
+    quoting what staff's file held)."""
+    return text.translate(_CONTROL_PICTURES)
+
+
+def visible_all(value: Any) -> Any:
+    """``value`` (a report of nested lists and dicts) with every string visible."""
+    if isinstance(value, str):
+        return visible(value)
+    if isinstance(value, list | tuple):
+        return [visible_all(item) for item in value]
+    if isinstance(value, dict):
+        return {key: visible_all(item) for key, item in value.items()}
+    return value
+
+
 def _shown(text: str) -> str:
-    """A value as a message quotes it: the start of an overlong one."""
+    """A value as a message quotes it: the start of an overlong one, its control
+    characters visible."""
+    text = visible(text)
     return text if len(text) <= SHOWN_CHARS else text[:SHOWN_CHARS] + "…"
 
 

@@ -25,6 +25,7 @@ from django.db.models import Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from .. import rules
 from ..gateway import enqueue
 from ..models import HistorySource, ImportBatch
 from . import plan as planning
@@ -101,7 +102,7 @@ def import_batch_create(
 
 def _previewed(batch: ImportBatch, report: dict[str, Any], plan: planning.Plan) -> None:
     batch.status = BatchStatus.PREVIEWED
-    batch.report = report
+    batch.report = rules.visible_all(report)
     set_counts(batch, plan.counts())
     batch.processed_rows = batch.total_rows
 

@@ -15,6 +15,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from .. import rules
 from ..entry.services import exam_results_send
 from ..models import ExamResult, ImportBatch
 from ..models.recording import bulk_create_recorded, update_recorded
@@ -299,7 +300,7 @@ def _finish(
         "queued": written.queued,
         "skipped": written.skipped,
     }
-    batch.report = report
+    batch.report = rules.visible_all(report)
     batch.status = status
     batch.phase = ""
     batch.created_count = written.created

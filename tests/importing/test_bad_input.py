@@ -173,10 +173,17 @@ def test_control_characters_are_refused_on_the_form_and_in_an_import(staff):
     message = form_errors(exam_resource_name="笔试\x01")["exam_resource_name"]
     assert "U+0001" in message and "character 3" in message
     assert "U+0007" in form_errors(operator_id="ou_\x07x")["operator_id"]
-    errors = row_errors(
-        (HEADER + "6891565253964859661,笔试\x00A,88,ou_f476\n").encode(), staff
+    batch = service.import_batch_create(
+        content=(HEADER + "6891565253964859661,笔试\x00A,8\x018,ou_f476\n").encode(),
+        file_name="controls.csv",
+        actor=staff,
     )
+    errors = {field: message for _row, field, message in batch.report["errors"]}
     assert "U+0000" in errors["exam_resource_name"]
+    assert "“8␁8” is not a number" in errors["score"]
+    # The preview shows what the file held, control characters made visible (a
+    # NUL is stored in no PostgreSQL text or jsonb).
+    assert "笔试␀A" in str(batch.report["rows"])
 
 
 def test_a_control_character_stored_earlier_is_exported_not_a_500(
