@@ -20,13 +20,16 @@ EDIT = (
     "add_feishuidentity",
     "change_feishuidentity",
 )
+# Exports carry candidates' personal data out of the portal: a permission of its
+# own, for the roles whose work needs spreadsheets (each export is an audit event).
+EXPORT = ("export_examresult",)
 ROLES: dict[str, tuple[str, ...]] = {
-    # Read only: results, their history, attempts and corrections.
+    # Read only: results, their history, attempts and corrections; no exports.
     "viewer": VIEW,
-    # Enter and import results; cannot send.
-    "editor": (*VIEW, *EDIT),
+    # Enter, import and export results; cannot send.
+    "editor": (*VIEW, *EDIT, *EXPORT),
     # Editor + send, resend, reconcile, record corrections made in Feishu.
-    "sender": (*VIEW, *EDIT, "send_examresult"),
+    "sender": (*VIEW, *EDIT, *EXPORT, "send_examresult"),
     # The audit page and its exports, the audit events; read only.
     "auditor": (*VIEW, "view_auditevent", "review_audit"),
 }

@@ -65,6 +65,7 @@ ENTER_RESULTS = (
     "change_examresult",
     "view_examresult",
     "delete_examresult",
+    "export_examresult",
 )
 
 

@@ -70,7 +70,10 @@ PAGES = {
     "result list": (LIST_URL, set(ROLES)),
     "result add": (reverse("admin:exams_examresult_add"), {"editor", "sender"}),
     "import": (reverse("admin:exams_examresult_import"), {"editor", "sender"}),
-    "export": (reverse("admin:exams_examresult_export") + "?format=csv", set(ROLES)),
+    "export": (
+        reverse("admin:exams_examresult_export") + "?format=csv",
+        {"editor", "sender"},
+    ),
     "history list": (
         reverse("admin:exams_historicalexamresult_changelist"),
         set(ROLES),
@@ -134,7 +137,7 @@ ACTIONS = {
     "resend_anyway": ("unknown", {"sender"}),
     "mark_delivered": ("unknown", {"sender"}),
     "send_anyway": ("held", {"sender"}),
-    "export_selected_csv": ("draft", set(ROLES)),
+    "export_selected_csv": ("draft", {"editor", "sender"}),
 }
 
 

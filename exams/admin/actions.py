@@ -318,18 +318,22 @@ def record_correction(
     )
 
 
-@admin.action(description=gettext_lazy("Export selected as CSV"), permissions=["view"])
+@admin.action(
+    description=gettext_lazy("Export selected as CSV"), permissions=["export"]
+)
 def export_selected_csv(
     modeladmin: Any, request: HttpRequest, queryset: QuerySet[ExamResult]
 ) -> HttpResponseBase:
-    return export_response(queryset, "csv")
+    return export_response(request, queryset, "csv", what="selected results")
 
 
-@admin.action(description=gettext_lazy("Export selected as XLSX"), permissions=["view"])
+@admin.action(
+    description=gettext_lazy("Export selected as XLSX"), permissions=["export"]
+)
 def export_selected_xlsx(
     modeladmin: Any, request: HttpRequest, queryset: QuerySet[ExamResult]
 ) -> HttpResponseBase:
-    return export_response(queryset, "xlsx")
+    return export_response(request, queryset, "xlsx", what="selected results")
 
 
 ACTIONS = (

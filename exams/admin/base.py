@@ -59,3 +59,16 @@ def result_link(result_id: int, text: str) -> SafeString:
     """A link to a result's page, which checks its own permission."""
     url = reverse("admin:exams_examresult_change", args=[result_id])
     return format_html('<a href="{}">{}</a>', url, text)
+
+
+def refuse_unavailable_action(model_admin: Any, request: HttpRequest) -> None:
+    """403 for an action of ``model_admin`` the user may not run: not skipped with
+    a notice, nor (for a role with no action at all) the list shown again."""
+    names = request.POST.getlist("action")
+    try:
+        name = names[int(request.POST.get("index", 0))]
+    except (IndexError, ValueError):
+        name = ""
+    declared = {getattr(action, "__name__", "") for action in model_admin.actions}
+    if name in declared and name not in model_admin.get_actions(request):
+        raise PermissionDenied

@@ -1,15 +1,38 @@
-"""Exports of the exam-result list: streamed CSV, XLSX from a temporary file."""
+"""Exports of the exam-result list: streamed CSV, XLSX from a temporary file; each
+one in the audit trail."""
 
 from __future__ import annotations
 
 from django.db.models import QuerySet
-from django.http import FileResponse, HttpResponseBase, StreamingHttpResponse
+from django.http import (
+    FileResponse,
+    HttpRequest,
+    HttpResponseBase,
+    StreamingHttpResponse,
+)
 
+from ..audit.exports import export_record
 from ..importing import exporting
 from ..models import ExamResult
+from .base import staff_user
+
+EXPORT_PERMISSION = "exams.export_examresult"
 
 
-def export_response(queryset: QuerySet[ExamResult], fmt: str) -> HttpResponseBase:
+def may_export(request: HttpRequest) -> bool:
+    return request.user.has_perm(EXPORT_PERMISSION)
+
+
+def export_response(
+    request: HttpRequest, queryset: QuerySet[ExamResult], fmt: str, *, what: str
+) -> HttpResponseBase:
+    export_record(
+        actor=staff_user(request),
+        what=what,
+        fmt=fmt,
+        rows=queryset.count(),
+        filters={key: request.GET.getlist(key) for key in request.GET},
+    )
     name = exporting.file_name(fmt)
     if fmt == "xlsx":
         return FileResponse(

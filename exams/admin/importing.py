@@ -34,7 +34,7 @@ from django.utils.translation import gettext_lazy
 from ..importing import exporting, reading, service
 from ..models import ExamResult, ImportBatch
 from .base import staff_user
-from .exports import export_response
+from .exports import export_response, may_export
 from .forms import ImportConfirmForm, ImportUploadForm
 
 if TYPE_CHECKING:
@@ -121,6 +121,9 @@ class ResultSpreadsheetMixin(_ResultAdminBase):
     def has_import_permission(self, request: HttpRequest) -> bool:
         return self.has_add_permission(request) and self.has_change_permission(request)
 
+    def has_export_permission(self, request: HttpRequest) -> bool:
+        return may_export(request)
+
     def _batch_for(self, request: HttpRequest, batch_id: int) -> ImportBatch:
         if not self.has_import_permission(request):
             raise PermissionDenied
@@ -176,6 +179,8 @@ class ResultSpreadsheetMixin(_ResultAdminBase):
             **(extra_context or {}),
         }
         for fmt, label in (("csv", _("Export CSV")), ("xlsx", _("Export XLSX"))):
+            if not self.has_export_permission(request):
+                break
             params["format"] = fmt
             extra["export_urls"].append((f"{export_url}?{params.urlencode()}", label))
         return super().changelist_view(request, extra)
@@ -353,7 +358,7 @@ class ResultSpreadsheetMixin(_ResultAdminBase):
 
     # --- export --------------------------------------------------------------------
     def export_view(self, request: HttpRequest) -> HttpResponseBase:
-        if not self.has_view_or_change_permission(request):
+        if not self.has_export_permission(request):
             raise PermissionDenied
         params = request.GET.copy()
         fmt = params.pop("format", ["csv"])[-1]
@@ -364,4 +369,4 @@ class ResultSpreadsheetMixin(_ResultAdminBase):
             changelist = self.get_changelist_instance(request)
         except IncorrectLookupParameters:
             return HttpResponseRedirect(reverse("admin:exams_examresult_changelist"))
-        return export_response(changelist.queryset, fmt)
+        return export_response(request, changelist.queryset, fmt, what="results")

@@ -22,7 +22,7 @@ from ..gateway import breaker
 from ..models import ExamResult, SyncAttempt
 from . import candidates, result_page
 from .actions import ACTIONS
-from .base import ReadOnlyPermissions, staff_user
+from .base import ReadOnlyPermissions, refuse_unavailable_action, staff_user
 from .changelist import CappedCountPaginator, ExamNameFilter, search_exam_results
 from .forms import ExamResultForm
 from .importing import ResultSpreadsheetMixin
@@ -139,16 +139,8 @@ class ExamResultAdmin(ResultSpreadsheetMixin, admin.ModelAdmin):
             return False
         return super().has_delete_permission(request, obj)
 
-    # Actions a user may not run are refused with 403, not skipped with a notice.
     def response_action(self, request: HttpRequest, queryset: QuerySet[Any]) -> Any:
-        names = request.POST.getlist("action")
-        try:
-            name = names[int(request.POST.get("index", 0))]
-        except (IndexError, ValueError):
-            name = ""
-        declared = {action.__name__ for action in ACTIONS}
-        if name in declared and name not in self.get_actions(request):
-            raise PermissionDenied
+        refuse_unavailable_action(self, request)
         return super().response_action(request, queryset)
 
     # --- urls ----------------------------------------------------------------
@@ -190,6 +182,8 @@ class ExamResultAdmin(ResultSpreadsheetMixin, admin.ModelAdmin):
     def changelist_view(
         self, request: HttpRequest, extra_context: dict[str, Any] | None = None
     ) -> HttpResponse:
+        if request.method == "POST":
+            refuse_unavailable_action(self, request)
         paused = breaker.pause_status()
         if paused is not None and request.method == "GET":
             self.message_user(

@@ -26,11 +26,13 @@ from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from ..audit.exports import export_record
 from ..candidates.worklist import awaiting_results, days_waiting
 from ..entry.services import exam_result_save
 from ..importing import exporting
 from ..models import AwaitingResult, ExamResult
-from .base import ReadOnlyPermissions, staff_user
+from .base import ReadOnlyPermissions, refuse_unavailable_action, staff_user
+from .exports import may_export
 from .forms import ExamResultForm
 
 
@@ -64,10 +66,24 @@ class StageFilter(admin.SimpleListFilter):
         return queryset.filter(stage_id=self.value()) if self.value() else queryset
 
 
-@admin.action(description=gettext_lazy("Download a sheet to fill in (CSV)"))
+def _record(request: HttpRequest, queryset: QuerySet[Any], fmt: str) -> None:
+    export_record(
+        actor=staff_user(request),
+        what="fill-in sheet",
+        fmt=fmt,
+        rows=queryset.count(),
+        filters={key: request.GET.getlist(key) for key in request.GET},
+    )
+
+
+@admin.action(
+    description=gettext_lazy("Download a sheet to fill in (CSV)"),
+    permissions=["export"],
+)
 def fill_in_csv(
     modeladmin: Any, request: HttpRequest, queryset: QuerySet[Any]
 ) -> HttpResponse:
+    _record(request, queryset, "csv")
     response = HttpResponse(
         exporting.fill_in_csv(queryset), content_type=exporting.CONTENT_TYPES["csv"]
     )
@@ -75,10 +91,14 @@ def fill_in_csv(
     return response
 
 
-@admin.action(description=gettext_lazy("Download a sheet to fill in (XLSX)"))
+@admin.action(
+    description=gettext_lazy("Download a sheet to fill in (XLSX)"),
+    permissions=["export"],
+)
 def fill_in_xlsx(
     modeladmin: Any, request: HttpRequest, queryset: QuerySet[Any]
 ) -> FileResponse:
+    _record(request, queryset, "xlsx")
     return FileResponse(
         exporting.fill_in_xlsx(queryset),
         as_attachment=True,
@@ -136,6 +156,9 @@ class AwaitingResultAdmin(ReadOnlyPermissions, admin.ModelAdmin):
     def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return request.user.has_perm("exams.view_examresult")
 
+    def has_export_permission(self, request: HttpRequest) -> bool:
+        return may_export(request)
+
     def has_module_permission(self, request: HttpRequest) -> bool:
         return self.has_view_permission(request)
 
@@ -167,9 +190,15 @@ class AwaitingResultAdmin(ReadOnlyPermissions, admin.ModelAdmin):
             *super().get_urls(),
         ]
 
+    def response_action(self, request: HttpRequest, queryset: QuerySet[Any]) -> Any:
+        refuse_unavailable_action(self, request)
+        return super().response_action(request, queryset)
+
     def changelist_view(
         self, request: HttpRequest, extra_context: dict[str, Any] | None = None
     ) -> HttpResponse:
+        if request.method == "POST":
+            refuse_unavailable_action(self, request)
         extra = {
             "title": _("Candidates awaiting a result"),
             "may_enter": request.user.has_perm("exams.add_examresult"),

@@ -77,6 +77,7 @@ class AuditEvent(models.Model):
     class Kind(models.TextChoices):
         PURGE = "purge", _("Candidate data removed (retention)")
         IDENTITY = "identity", _("Feishu identity set")
+        EXPORT = "export", _("Results or candidates exported")
 
     kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
     occurred_at = models.DateTimeField(_("when"), db_default=Now())

@@ -260,7 +260,13 @@ class ExamResult(models.Model):
         verbose_name = _("exam result")
         verbose_name_plural = _("exam results")
         ordering = ("-created_at", "-id")
-        permissions = (("send_examresult", _("Can send exam results to Feishu")),)
+        permissions = (
+            ("send_examresult", _("Can send exam results to Feishu")),
+            (
+                "export_examresult",
+                _("Can export exam results and candidates' data (names, emails)"),
+            ),
+        )
         constraints = (
             models.UniqueConstraint(
                 fields=("application_id", "exam_key"),

@@ -22,7 +22,7 @@ from exams.candidates.events import event_handle
 from exams.candidates.long_connection import on_stage_changed
 from exams.candidates.worklist import awaiting_results, worklist_poll
 from exams.importing import service
-from exams.models import CandidateApplication, ExamResult, FeishuEvent
+from exams.models import AuditEvent, CandidateApplication, ExamResult, FeishuEvent
 from feishu.events import encrypt, signature
 from tests.delivery.conftest import wait_until
 
@@ -262,6 +262,9 @@ def test_the_fill_in_sheet_imports_back_as_it_is(demo, client, staff, fmt):
     content = (
         b"".join(response.streaming_content) if fmt == "xlsx" else response.content
     )
+    (exported,) = AuditEvent.objects.filter(kind=AuditEvent.Kind.EXPORT)
+    assert exported.details["what"] == "fill-in sheet"
+    assert exported.details["rows"] == 3
     # Filled in: two scores, the third candidate left for later
     if fmt == "csv":
         rows = list(csv.reader(io.StringIO(content.decode("utf-8-sig"))))
