@@ -43,6 +43,8 @@ MIDDLEWARE = [
     # First: answers load balancers' probes before any redirect or host check.
     "hiring_portal.healthz.HealthCheckMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # Content-Security-Policy (production.py): scripts and styles from the portal only.
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",

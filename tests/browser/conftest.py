@@ -107,6 +107,24 @@ def browser_context_args(browser_context_args: dict[str, Any]) -> dict[str, Any]
     }
 
 
+@pytest.fixture(autouse=True)
+def no_policy_violations(page: Any) -> Iterator[list[str]]:
+    """Every page of every browser test runs under the portal's
+    Content-Security-Policy: a script, style or image it blocks fails the test
+    (a test that provokes one on purpose takes it off the list)."""
+    refused: list[str] = []
+    page.on(
+        "console",
+        lambda message: (
+            refused.append(message.text)
+            if "Content Security Policy" in message.text
+            else None
+        ),
+    )
+    yield refused
+    assert not refused, "\n".join(refused)
+
+
 @pytest.fixture
 def portal(start_worker, live_server) -> Any:
     """The live server with a worker (and beat) delivering to the sandbox."""

@@ -8,6 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 
 from exams.models import ExamResult
 from tests.browser.conftest import screenshot
@@ -54,10 +55,9 @@ def test_the_candidate_appears_as_the_application_id_is_typed(
     screenshot(page, f"candidate_on_add_form_{language}")
     # Another ID: the card follows, and says what the check will find.
     page.fill("#id_application_id", "6912000000000000011")
-    page.wait_for_function(
-        "document.querySelector('#candidate-card').innerText.includes('黄丽')",
-        timeout=30_000,
-    )
+    # (A locator's wait, not wait_for_function: that evaluates a string, which the
+    # portal's Content-Security-Policy forbids.)
+    expect(card).to_contain_text("黄丽", timeout=30_000)
     assert words["terminated"] in card.inner_text()
     assert not ExamResult.objects.exists()
 
