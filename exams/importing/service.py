@@ -21,7 +21,7 @@ from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Q, Sum
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
@@ -74,6 +74,7 @@ def import_batch_create(
     (format, encoding, unknown or missing column); then nothing is kept.
     """
     import_batches_expire()
+    _check_quota(actor, len(content))
     table, checked, _default = check(content=content, file_name=file_name, actor=actor)
     batch = ImportBatch(
         created_by=actor,
@@ -98,6 +99,35 @@ def import_batch_create(
     _previewed(batch, report, plan)
     batch.save()
     return batch
+
+
+# Batches whose upload is still kept, waiting for staff or a worker.
+_KEPT = (BatchStatus.MATCHING, BatchStatus.PREVIEWED, BatchStatus.QUEUED)
+
+
+def _check_quota(actor: User, size: int) -> None:
+    """Refuse an upload that would keep more than the staff member's quota of
+    files waiting for confirmation (each is kept whole until then)."""
+    quota = settings.EXAMS_IMPORT_USER_QUOTA_BYTES
+    kept = (
+        ImportBatch.objects.filter(created_by=actor, status__in=_KEPT)
+        .exclude(content=b"")
+        .aggregate(total=Sum("file_size"))["total"]
+        or 0
+    )
+    if kept + size > quota:
+        raise reading.ImportFileError(
+            _(
+                "Your imports waiting for confirmation already keep %(kept)s MB, and "
+                "this file would take them past %(quota)s MB. Confirm or cancel "
+                "them on the Imports page first."
+            )
+            % {
+                "kept": f"{kept / 1024 / 1024:,.1f}",
+                "quota": f"{quota // 1024 // 1024:,}",
+            },
+            code="quota",
+        )
 
 
 def _previewed(batch: ImportBatch, report: dict[str, Any], plan: planning.Plan) -> None:

@@ -12,6 +12,10 @@ EXAMS_IMPORT_MAX_BYTES = env.int("EXAMS_IMPORT_MAX_BYTES", 50 * 1024 * 1024)
 # A file with more rows is refused as it is read (an XLSX can claim a row two
 # billion down in a few bytes).
 EXAMS_IMPORT_MAX_ROWS = env.int("EXAMS_IMPORT_MAX_ROWS", 1_000_000)
+# Uploads kept until they are confirmed, cancelled or expire, per staff member.
+EXAMS_IMPORT_USER_QUOTA_BYTES = env.int(
+    "EXAMS_IMPORT_USER_QUOTA_BYTES", 100 * 1024 * 1024
+)
 # A confirmed import still waiting for a worker after this long is sent again (its
 # message was lost, e.g. the broker was down).
 EXAMS_IMPORT_REQUEUE_SECONDS = env.int("EXAMS_IMPORT_REQUEUE_SECONDS", 120)

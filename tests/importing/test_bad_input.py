@@ -19,6 +19,7 @@ from exams import rules
 from exams.importing import reading, service
 from exams.models import ExamResult, ImportBatch
 from tests.admin.test_forms import VALID, form_errors
+from tests.factories import UserFactory
 
 pytestmark = [pytest.mark.django_db, pytest.mark.embedded]
 
@@ -307,3 +308,24 @@ def test_a_workbook_cell_longer_than_a_spreadsheet_cell_is_refused(staff):
         service.import_batch_create(content=content, file_name="c.xlsx", actor=staff)
     message = " ".join(refused.value.messages)
     assert "Row 2 holds a cell of more than 32,767 characters" in message
+
+
+def test_uploads_waiting_for_confirmation_are_bounded_per_person(
+    client, staff, settings
+):
+    content = sheet().encode()
+    settings.EXAMS_IMPORT_USER_QUOTA_BYTES = len(content) * 2
+    first = service.import_batch_create(content=content, file_name="1.csv", actor=staff)
+    service.import_batch_create(content=content, file_name="2.csv", actor=staff)
+    client.force_login(staff)
+    page = upload(client, content).content.decode()
+    assert "waiting for confirmation already keep" in page
+    assert ImportBatch.objects.count() == 2
+    # Someone else's quota is their own.
+    other = service.import_batch_create(
+        content=content, file_name="3.csv", actor=UserFactory(is_staff=True)
+    )
+    assert other.pk
+    # Cancelling one makes room again.
+    service.import_batch_cancel(batch=first, actor=staff)
+    assert upload(client, content).status_code == 302
