@@ -48,6 +48,15 @@ def operator_default(
         return None, " ".join(str(m) for m in error.messages)
 
 
+def check_size(content: bytes) -> None:
+    if len(content) > max_upload_bytes():
+        raise reading.ImportFileError(
+            _("The file is larger than %(max)s MB; split it into smaller files.")
+            % {"max": max_upload_bytes() // (1024 * 1024)},
+            code="too_large",
+        )
+
+
 def check(
     *,
     content: bytes,
@@ -55,12 +64,7 @@ def check(
     actor: User | None,
     progress: Progress | None = None,
 ) -> tuple[reading.Table, planning.Checked, tuple[str, str] | None]:
-    if len(content) > max_upload_bytes():
-        raise reading.ImportFileError(
-            _("The file is larger than %(max)s MB; split it into smaller files.")
-            % {"max": max_upload_bytes() // (1024 * 1024)},
-            code="too_large",
-        )
+    check_size(content)
     table = reading.read_table(content, file_name)
     default, missing = operator_default(actor)
     checked = planning.check_rows(

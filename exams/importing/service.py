@@ -33,6 +33,7 @@ from . import reading
 from .checking import (
     Progress,
     check,
+    check_size,
     match_candidates,
     max_upload_bytes,
     preview,
@@ -75,7 +76,6 @@ def import_batch_create(
     """
     import_batches_expire()
     _check_quota(actor, len(content))
-    table, checked, _default = check(content=content, file_name=file_name, actor=actor)
     batch = ImportBatch(
         created_by=actor,
         source=source,
@@ -83,21 +83,41 @@ def import_batch_create(
         file_size=len(content),
         content=content,
     )
+    if len(content) > settings.EXAMS_IMPORT_PREVIEW_INLINE_BYTES:
+        # Seconds to minutes of reading: the header is checked now (a wrong file
+        # is refused at once), the rows by a worker, while the page shows how far
+        # it got. The web process never holds a large file's rows.
+        check_size(content)
+        reading.read_table(content, file_name)
+        batch.status = BatchStatus.MATCHING
+        batch.phase = "reading"
+        batch.queued_at = timezone.now()
+        batch.total_rows = min(
+            reading.estimate_rows(content), settings.EXAMS_IMPORT_MAX_ROWS
+        )
+        return _hand_to_worker(batch)
+    table, checked, _default = check(content=content, file_name=file_name, actor=actor)
     if len(checked.to_match) > settings.CANDIDATE_MATCH_INLINE_ROWS:
         # Minutes of Feishu calls at its limits: a worker finds the candidates,
         # the page shows how far it got, then the preview.
         batch.status = BatchStatus.MATCHING
         batch.queued_at = timezone.now()
         batch.total_rows = len(checked.to_match)
-        batch.save()
-        batch_id = batch.pk
-        enqueue.after_commit(
-            lambda: enqueue.match_run(batch_id), what=f"matching of import {batch_id}"
-        )
-        return batch
+        return _hand_to_worker(batch)
     report, plan = preview(table, checked, match_candidates(checked))
     _previewed(batch, report, plan)
     batch.save()
+    return batch
+
+
+def _hand_to_worker(batch: ImportBatch) -> ImportBatch:
+    """Keep the batch; a worker reads it and finds its candidates
+    (``import_batch_match``), then the page shows the preview."""
+    batch.save()
+    batch_id = batch.pk
+    enqueue.after_commit(
+        lambda: enqueue.match_run(batch_id), what=f"preview of import {batch_id}"
+    )
     return batch
 
 
@@ -138,11 +158,11 @@ def _previewed(batch: ImportBatch, report: dict[str, Any], plan: planning.Plan) 
 
 
 def import_batch_match(*, batch_id: int) -> None:
-    """Find the candidates of a large score sheet in Feishu, then preview it (what
-    the worker runs). Safe to call twice: only the call that claims it matches."""
+    """Read a large file, find its candidates in Feishu, then preview it (what the
+    worker runs). Safe to call twice: only the call that claims it reads."""
     claimed = ImportBatch.objects.filter(
         pk=batch_id, status=BatchStatus.MATCHING, started_at__isnull=True
-    ).update(started_at=timezone.now(), phase="matching", processed_rows=0)
+    ).update(started_at=timezone.now(), phase="reading", processed_rows=0)
     if not claimed:
         return
     batch = ImportBatch.objects.select_related("created_by").get(pk=batch_id)
@@ -155,7 +175,12 @@ def import_batch_match(*, batch_id: int) -> None:
             content=bytes(batch.content),
             file_name=batch.file_name,
             actor=batch.created_by,
+            progress=progress,
         )
+        if checked.to_match:
+            ImportBatch.objects.filter(pk=batch_id).update(
+                phase="matching", processed_rows=0, total_rows=len(checked.to_match)
+            )
         report, plan = preview(
             table, checked, match_candidates(checked, progress=progress)
         )

@@ -12,6 +12,11 @@ EXAMS_IMPORT_MAX_BYTES = env.int("EXAMS_IMPORT_MAX_BYTES", 50 * 1024 * 1024)
 # A file with more rows is refused as it is read (an XLSX can claim a row two
 # billion down in a few bytes).
 EXAMS_IMPORT_MAX_ROWS = env.int("EXAMS_IMPORT_MAX_ROWS", 1_000_000)
+# Larger uploads are read for their preview by a worker, with progress (the web
+# checks only their header).
+EXAMS_IMPORT_PREVIEW_INLINE_BYTES = env.int(
+    "EXAMS_IMPORT_PREVIEW_INLINE_BYTES", 2 * 1024 * 1024
+)
 # Uploads kept until they are confirmed, cancelled or expire, per staff member.
 EXAMS_IMPORT_USER_QUOTA_BYTES = env.int(
     "EXAMS_IMPORT_USER_QUOTA_BYTES", 100 * 1024 * 1024
