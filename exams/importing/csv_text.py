@@ -23,7 +23,7 @@ def decode(content: bytes) -> tuple[str, str]:
         return _strict(content[len(codecs.BOM_UTF8) :], "utf-8"), "utf-8-sig"
     if content.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return _strict(content, "utf-16"), "utf-16"
-    unmarked = _utf16_without_bom(content)
+    unmarked = utf16_without_bom(content)
     if unmarked:
         return _strict(content, unmarked), unmarked
     try:
@@ -62,18 +62,24 @@ def _strict(content: bytes, encoding: str) -> str:
         ) from None
 
 
-def _utf16_without_bom(content: bytes) -> str:
-    """ "utf-16-le" or "utf-16-be" when ``content`` is plainly UTF-16 without a
-    byte-order mark (a header of Latin or CJK text leaves one zero byte in every
-    pair on the same side), else ""."""
-    start = content[:512]
-    if len(start) < 4 or b"\x00" not in start:
+def utf16_without_bom(content: bytes) -> str:
+    """"utf-16-le" or "utf-16-be" when ``content`` is UTF-16 without a byte-order
+    mark, else "". Text a spreadsheet writes holds no zero byte unless it is
+    UTF-16; the byte order is the one whose first line has a comma or a tab
+    (read the other way round, a comma is a CJK character)."""
+    start = content[:4096]
+    if b"\x00" not in start:
         return ""
-    pairs = len(start) // 2
-    if start[1::2].count(0) > pairs * 0.9:
-        return "utf-16-le"
-    if start[0::2].count(0) > pairs * 0.9:
-        return "utf-16-be"
+    for encoding in ("utf-16-le", "utf-16-be"):
+        try:
+            text = codecs.getincrementaldecoder(encoding)().decode(
+                start[: len(start) // 2 * 2], final=False
+            )
+        except UnicodeDecodeError:
+            continue
+        first_line = text.split("\n", 1)[0]
+        if "," in first_line or "\t" in first_line:
+            return encoding
     return ""
 
 

@@ -158,6 +158,11 @@ def read_table(content: bytes, file_name: str = "") -> Table:
     """Open ``content`` as CSV or XLSX (by what it is, not what it is called)."""
     if content.startswith(XLSX_MAGIC):
         return _read_xlsx(content)
+    refuse_xls(content, file_name)
+    return _read_csv(content)
+
+
+def refuse_xls(content: bytes, file_name: str) -> None:
     if content.startswith(XLS_MAGIC) or file_name.lower().endswith(".xls"):
         raise ImportFileError(
             _(
@@ -167,7 +172,6 @@ def read_table(content: bytes, file_name: str = "") -> Table:
             % {"name": file_name},
             code="xls",
         )
-    return _read_csv(content)
 
 
 def _read_csv(content: bytes) -> Table:
@@ -215,7 +219,7 @@ def _read_csv(content: bytes) -> Table:
     )
 
 
-def _check_xlsx_parts(content: bytes) -> None:
+def check_xlsx_parts(content: bytes) -> None:
     """Refuse a workbook whose parts would unpack into more than a spreadsheet of
     results could ever need, before any of it is unpacked."""
     try:
@@ -279,7 +283,7 @@ def _cell_too_long(number: int, field: str) -> ImportFileError:
 def _read_xlsx(content: bytes) -> Table:
     import openpyxl  # only XLSX imports pay for loading it
 
-    _check_xlsx_parts(content)
+    check_xlsx_parts(content)
     try:
         workbook = openpyxl.load_workbook(
             io.BytesIO(content), read_only=True, data_only=False

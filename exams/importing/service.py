@@ -39,6 +39,7 @@ from .checking import (
     preview,
     set_counts,
 )
+from .upload_checks import check_header
 from .writing import batch_write
 
 Source = HistorySource
@@ -88,7 +89,7 @@ def import_batch_create(
         # is refused at once), the rows by a worker, while the page shows how far
         # it got. The web process never holds a large file's rows.
         check_size(content)
-        reading.read_table(content, file_name)
+        check_header(content, file_name)
         batch.status = BatchStatus.MATCHING
         batch.phase = "reading"
         batch.queued_at = timezone.now()

@@ -365,3 +365,20 @@ def test_a_5_mb_cell_fails_the_background_preview_with_what_to_fix(client, staff
     assert batch.status == "failed"
     assert "Line 2 holds a cell of more than 131,072 characters" in batch.error
     assert not batch.content
+
+
+@pytest.mark.parametrize(
+    "encoding", ["utf-8-sig", "utf-8", "gb18030", "utf-16", "utf-16-le", "utf-16-be"]
+)
+def test_a_large_files_header_is_checked_from_its_first_bytes(encoding):
+    """No character cut in two at the end of the bytes read, in any encoding the
+    importer reads."""
+    from exams.importing.upload_checks import HEADER_BYTES, check_header
+
+    rows = "".join(
+        f"{6891565253964859661 + n},后端工程师笔试（A卷）{n},88.5,ou_x\n"
+        for n in range(HEADER_BYTES // 20)
+    )
+    check_header((HEADER + rows).encode(encoding))
+    with pytest.raises(reading.ImportFileError, match="Unknown column"):
+        check_header(("名字,分数\n" + rows).encode(encoding))
