@@ -8,8 +8,9 @@ Cases, each generated here (small on disk) and read in a process of its own:
   1.26 GB string;
 - empty-row bomb: an XLSX of ~1.7 MB with 200 million empty ``<row/>``;
 - far row: an XLSX of a few KB with one row at r="2000000000";
-- 1M-row XLSX and 1M-row CSV: valid results, read to the last row (the CSV is
-  the baseline the times are divided by).
+- 1M-row XLSX and 700k-row CSV (as many as fit under the 50 MB upload cap):
+  valid results, read to the last row (the CSV's worker time is the baseline the
+  times are divided by).
 
 Each file is read twice, each time in a fresh process: as the web reads a large
 upload (its header only) and as a worker reads it for the preview (every row
@@ -127,16 +128,16 @@ def generate(case: str, path: Path) -> None:
             yield "".join(batch).encode()
 
         _workbook(path, _sheet(rows()))
-    elif case == "1M-row CSV":
+    elif case == "700k-row CSV":  # as many rows as fit under the 50 MB upload cap
         with path.open("w", encoding="utf-8") as out:
             out.write(",".join(HEADER) + "\n")
-            for i in range(1_000_000):
+            for i in range(700_000):
                 out.write(",".join(_result(i)) + "\n")
     else:
         raise SystemExit(f"unknown case {case}")
 
 
-CASES = ("1M-row CSV", "1M-row XLSX", "shared-string bomb", "empty-row bomb", "far row")
+CASES = ("700k-row CSV", "1M-row XLSX", "shared-string bomb", "empty-row bomb", "far row")
 
 
 def child(path: str, header_only: bool) -> None:
@@ -211,7 +212,7 @@ def main() -> None:
                     print(f"{case} ({role}): failed:\n{ran.stderr[-2000:]}")
                     continue
                 found = json.loads(ran.stdout.strip().splitlines()[-1])
-                if case == "1M-row CSV" and role == "worker":
+                if case == "700k-row CSV" and role == "worker":
                     baseline = found["seconds"]
                 ratio = f"{found['seconds'] / baseline:.2f}" if baseline else "-"
                 what = (

@@ -153,6 +153,9 @@ def check_rows(
     operator cannot be imported (no default operator), or None when there is one."""
     checked = Checked()
     count = 0
+    shared: dict[str, str] = {}
+    keys: dict[str, str] = {}
+    scores: dict[str, Decimal] = {}
     for number, raw in raw_rows:
         count += 1
         if progress is not None and count % CHUNK == 0:
@@ -260,14 +263,19 @@ def check_rows(
             checked.errors.extend(row_errors)
             checked.mark(number, INVALID)
             continue
+        # A file repeats a few papers, scores and operators over every row: one
+        # object each, not one a row (a million rows are then held in ~half the
+        # memory). Scores are shared by their text, so 88.50 stays 88.50.
+        exam_name = shared.setdefault(exam_name, exam_name)
         row = ImportRow(
             number=number,
             application_id=application_id,
             exam_resource_name=exam_name,
-            exam_key=normalize_exam_name(exam_name),
-            score=score,
-            uuid=uuid,
-            operator_id=operator_id,
+            exam_key=keys.get(exam_name)
+            or keys.setdefault(exam_name, normalize_exam_name(exam_name)),
+            score=scores.setdefault(str(score), score),
+            uuid=shared.setdefault(uuid, uuid),
+            operator_id=shared.setdefault(operator_id, operator_id),
             **identity,
         )
         if application_id:
