@@ -149,6 +149,7 @@ def child(path: str, header_only: bool) -> None:
     django.setup()
     from exams.importing import reading
     from exams.importing.checking import check
+    from exams.importing.upload_checks import check_header
 
     content = Path(path).read_bytes()
     before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
@@ -156,7 +157,7 @@ def child(path: str, header_only: bool) -> None:
     outcome, rows = "read", 0
     try:
         if header_only:  # what the web does with a large upload
-            reading.read_table(content, path)
+            check_header(content, path)
             outcome = "header accepted, rows left to a worker"
         else:  # what the worker does for its preview: read and check every row
             _table, checked, _default = check(
