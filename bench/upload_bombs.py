@@ -137,7 +137,13 @@ def generate(case: str, path: Path) -> None:
         raise SystemExit(f"unknown case {case}")
 
 
-CASES = ("700k-row CSV", "1M-row XLSX", "shared-string bomb", "empty-row bomb", "far row")
+CASES = (
+    "700k-row CSV",
+    "1M-row XLSX",
+    "shared-string bomb",
+    "empty-row bomb",
+    "far row",
+)
 
 
 def child(path: str, header_only: bool) -> None:

@@ -63,7 +63,7 @@ def _strict(content: bytes, encoding: str) -> str:
 
 
 def utf16_without_bom(content: bytes) -> str:
-    """"utf-16-le" or "utf-16-be" when ``content`` is UTF-16 without a byte-order
+    """ "utf-16-le" or "utf-16-be" when ``content`` is UTF-16 without a byte-order
     mark, else "". Text a spreadsheet writes holds no zero byte unless it is
     UTF-16; the byte order is the one whose first line has a comma or a tab
     (read the other way round, a comma is a CJK character)."""

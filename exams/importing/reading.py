@@ -294,12 +294,16 @@ def _read_xlsx(content: bytes) -> Table:
             code="xlsx",
         ) from None
     sheet = workbook.worksheets[0]
-    cells = sheet.iter_rows(values_only=True, max_col=MAX_COLUMNS)
-    header = next(cells, None)
+    header = next(sheet.iter_rows(values_only=True, max_col=MAX_COLUMNS), None)
     if header is None:
         raise ImportFileError(_("The file is empty."), code="empty")
     columns = match_header(list(header))
     max_rows = settings.EXAMS_IMPORT_MAX_ROWS
+    # The rows, as wide as the columns imported: openpyxl pads every row to the
+    # width asked for.
+    cells = sheet.iter_rows(
+        min_row=2, max_col=max(columns.values()) + 1, values_only=True
+    )
 
     def rows() -> Iterator[tuple[int, dict[str, Any]]]:
         try:
