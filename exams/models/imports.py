@@ -17,7 +17,7 @@ class ImportBatch(models.Model):
     """
 
     class Status(models.TextChoices):
-        MATCHING = "matching", _("Finding the candidates in Feishu")
+        MATCHING = "matching", _("Preparing the preview")
         PREVIEWED = "previewed", _("Previewed, waiting for confirmation")
         QUEUED = "queued", _("Waiting for a worker")
         RUNNING = "running", _("Importing")
