@@ -38,7 +38,10 @@ run: setup
 	@echo "  hiring_portal: http://127.0.0.1:$${HIRING_PORTAL_PORT:-8000}/admin/"
 	@echo "  (stop everything with Ctrl-C)"
 	@echo ""
-	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho start -f Procfile
+	@# Each process under hiring_portal.respawn: one that dies is started again
+	@# instead of honcho stopping them all (commands hold no single quote).
+	sed -E "s/^([a-z_]+): (.*)$$/\1: python -m hiring_portal.respawn '\2'/" Procfile > var/Procfile.run
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho start -f var/Procfile.run
 
 ## test: set up the same way, add the test tools and run the whole suite
 test: $(DEV_STAMP) setup
