@@ -3,6 +3,8 @@ one in the audit trail."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.db.models import QuerySet
 from django.http import (
     FileResponse,
@@ -23,9 +25,10 @@ def may_export(request: HttpRequest) -> bool:
     return request.user.has_perm(EXPORT_PERMISSION)
 
 
-def export_response(
-    request: HttpRequest, queryset: QuerySet[ExamResult], fmt: str, *, what: str
-) -> HttpResponseBase:
+def record_export(
+    request: HttpRequest, queryset: QuerySet[Any], *, what: str, fmt: str
+) -> None:
+    """Put an export in the audit trail: who, what, how many rows, which filters."""
     export_record(
         actor=staff_user(request),
         what=what,
@@ -33,6 +36,12 @@ def export_response(
         rows=queryset.count(),
         filters={key: request.GET.getlist(key) for key in request.GET},
     )
+
+
+def export_response(
+    request: HttpRequest, queryset: QuerySet[ExamResult], fmt: str, *, what: str
+) -> HttpResponseBase:
+    record_export(request, queryset, what=what, fmt=fmt)
     name = exporting.file_name(fmt)
     if fmt == "xlsx":
         return FileResponse(

@@ -26,13 +26,12 @@ from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from ..audit.exports import export_record
 from ..candidates.worklist import awaiting_results, days_waiting
 from ..entry.services import exam_result_save
 from ..importing import exporting
 from ..models import AwaitingResult, ExamResult
 from .base import ReadOnlyPermissions, refuse_unavailable_action, staff_user
-from .exports import may_export
+from .exports import may_export, record_export
 from .forms import ExamResultForm
 
 
@@ -66,16 +65,6 @@ class StageFilter(admin.SimpleListFilter):
         return queryset.filter(stage_id=self.value()) if self.value() else queryset
 
 
-def _record(request: HttpRequest, queryset: QuerySet[Any], fmt: str) -> None:
-    export_record(
-        actor=staff_user(request),
-        what="fill-in sheet",
-        fmt=fmt,
-        rows=queryset.count(),
-        filters={key: request.GET.getlist(key) for key in request.GET},
-    )
-
-
 @admin.action(
     description=gettext_lazy("Download a sheet to fill in (CSV)"),
     permissions=["export"],
@@ -83,7 +72,7 @@ def _record(request: HttpRequest, queryset: QuerySet[Any], fmt: str) -> None:
 def fill_in_csv(
     modeladmin: Any, request: HttpRequest, queryset: QuerySet[Any]
 ) -> HttpResponse:
-    _record(request, queryset, "csv")
+    record_export(request, queryset, what="fill-in sheet", fmt="csv")
     response = HttpResponse(
         exporting.fill_in_csv(queryset), content_type=exporting.CONTENT_TYPES["csv"]
     )
@@ -98,7 +87,7 @@ def fill_in_csv(
 def fill_in_xlsx(
     modeladmin: Any, request: HttpRequest, queryset: QuerySet[Any]
 ) -> FileResponse:
-    _record(request, queryset, "xlsx")
+    record_export(request, queryset, what="fill-in sheet", fmt="xlsx")
     return FileResponse(
         exporting.fill_in_xlsx(queryset),
         as_attachment=True,
