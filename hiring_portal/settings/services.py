@@ -75,6 +75,9 @@ else:
         "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", 3600),
     }
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# A worker keeps trying to reach a broker that restarts or fails over, however
+# long it takes (Celery's default gives up, and exits, after 100 tries).
+CELERY_BROKER_CONNECTION_MAX_RETRIES = None
 # A request must not hang on a broker that is down: the sweeper delivers later.
 CELERY_BROKER_CONNECTION_TIMEOUT = 3
 CELERY_TASK_PUBLISH_RETRY_POLICY = {
