@@ -339,9 +339,14 @@ class Bench:
         from django.core.management import call_command
         from django.db import connection
 
+        from exams.gateway.limiter import state_marker
+
         call_command("flush", interactive=False, verbosity=0)
         connection.close()
-        redis.Redis.from_url(self.args.redis).flushdb()
+        store = redis.Redis.from_url(self.args.redis)
+        store.flushdb()
+        # Emptied on purpose: the limiter's windows are empty, not lost.
+        store.set(state_marker(APP_ID), "bench")
 
     def load(self, n: int) -> None:
         from exams.models import ExamResult, HistorySource

@@ -140,10 +140,13 @@ def main() -> int:
     from django.db import connections
 
     from exams.entry import services
+    from exams.gateway.limiter import state_marker
     from exams.models import ExamResult, HistorySource
     from exams.models.recording import bulk_create_recorded
 
     call_command("migrate", verbosity=0)
+    # Emptied on purpose: the limiter's windows are empty, not lost.
+    store.set(state_marker(APP_ID), "bench")
     workers: list[CeleryProcess] = []
     try:
         results = [

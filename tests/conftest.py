@@ -54,6 +54,21 @@ def pytest_sessionstart(session: pytest.Session) -> None:
         )
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _rate_limiter_starts_fresh():
+    """The suite's Redis starts empty: the limiter's windows are known to be empty
+    rather than lost (which would pause the candidate lookups for a minute)."""
+    if not settings.REDIS_URL:
+        return
+    from django.test import override_settings
+
+    from exams.gateway.limiter import limiter_start_fresh
+
+    for app_id in {settings.FEISHU_APP_ID, "cli_sandbox"}:
+        with override_settings(FEISHU_APP_ID=app_id):
+            limiter_start_fresh()
+
+
 @pytest.fixture(autouse=True)
 def _fast_password_hashing(settings):
     # Hashing with PBKDF2 costs ~0.3 s a user; the suite makes hundreds.

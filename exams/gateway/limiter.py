@@ -12,6 +12,17 @@ process on every machine takes a permit here before it calls Feishu:
 one frees, and the caller defers its work. A 429 from Feishu ``block()``s the API
 for every worker until Feishu's reset time.
 
+Redis may lose the windows (restarted without persistence, flushed, failed over to
+a replica that had not caught up). The windows then look empty, and a portal that
+believed them would send a minute's worth of calls at once: Feishu's 429s. So the
+windows live beside a marker written when they were first made; a limiter that
+finds the marker gone rebuilds them before granting anything (``_restore``): the
+exam APIs from the attempts the database recorded in the last minute (every call
+to them is recorded before it leaves), the application reads from the candidate
+mirror's times, each plus a full last second for calls granted and not yet
+recorded; the other APIs (matching, the worklist, identities), whose calls leave
+no record, as if their last minute had been full: a minute's pause for them.
+
 Each window is slightly longer than Feishu's (``FEISHU_RATE_WINDOW_MARGIN`` for the
 second, ``FEISHU_RATE_MINUTE_WINDOW_MARGIN`` for the minute): two calls a window apart
 here may arrive closer together there, by as much as a busy worker takes between its
@@ -23,15 +34,25 @@ from __future__ import annotations
 
 import fcntl
 import json
+import logging
 import os
 import time
+import uuid
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 from functools import cache
 from pathlib import Path
 from typing import Protocol
 
 import redis
 from django.conf import settings
+from django.db.models import F
+from django.db.models.functions import Now
+
+from ..models import CandidateApplication, SyncAttempt
+
+logger = logging.getLogger(__name__)
 
 # Feishu's quotas are per API and app; each API here has its own windows. The
 # hire exam APIs take FEISHU_RATE_PER_SECOND / FEISHU_RATE_PER_MINUTE; the others
@@ -51,6 +72,8 @@ APIS = (*EXAM_APIS, *DOCUMENTED)
 # second window keeps a smaller margin (FEISHU_RATE_LOOKUP_WINDOW_MARGIN), which
 # get_detail's 10 a second needs to stay near its limit.
 LOOKUP_APIS = frozenset(DOCUMENTED) - {"contact"}
+# The application reads whose calls the candidate mirror's times show.
+MIRRORED = {"application_get": "checked_at", "application_detail": "detail_fetched_at"}
 
 
 @dataclass(frozen=True)
@@ -110,7 +133,11 @@ class Limiter(Protocol):
     def block(self, api: str, seconds: float) -> None: ...
 
 
+# The windows' state was lost (no marker): nothing is granted until it is rebuilt.
+STATE_LOST = -1
+
 _ACQUIRE = """
+if redis.call('EXISTS', KEYS[5]) == 0 then return {-1, 0} end
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local per_second, per_minute = tonumber(ARGV[1]), tonumber(ARGV[2])
@@ -154,13 +181,58 @@ return until_ms
 """
 
 
+# Rebuilds every API's windows at once, unless another process already did (the
+# marker is set in the same script, so no permit is granted from half a state).
+# ARGV[1]: the marker's value; ARGV[2]: a JSON list, in KEYS' order, of
+# {"ages": [ms ago a call was made], "second_ms", "minute_ms", "block_ms"}.
+_RESTORE = """
+if redis.call('SET', KEYS[1], ARGV[1], 'NX') == false then return 0 end
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local plans = cjson.decode(ARGV[2])
+for i, plan in ipairs(plans) do
+  local base = 1 + (i - 1) * 4
+  for j, age in ipairs(plan.ages) do
+    local at = now - age
+    local member = at .. ':restored:' .. j
+    redis.call('ZADD', KEYS[base + 2], at, member)
+    if age < plan.second_ms then redis.call('ZADD', KEYS[base + 1], at, member) end
+  end
+  redis.call('PEXPIRE', KEYS[base + 1], plan.second_ms * 2)
+  redis.call('PEXPIRE', KEYS[base + 2], plan.minute_ms * 2)
+  if plan.block_ms > 0 then
+    redis.call('SET', KEYS[base + 3], now + plan.block_ms, 'PX', plan.block_ms + 1000)
+  end
+end
+return 1
+"""
+
+# Seconds ago (on the database's clock) of each call to an API in the last
+# ``within`` seconds, for the APIs whose every call the database records.
+RecentCalls = Callable[[float], Mapping[str, Sequence[float]]]
+
+
+def state_marker(app_id: str) -> str:
+    """The key whose absence says an app's windows were lost."""
+    return f"hp:limiter:{app_id}:state"
+
+
 class RedisLimiter:
-    def __init__(self, redis_url: str, app_id: str, limits: LimitTable) -> None:
+    def __init__(
+        self,
+        redis_url: str,
+        app_id: str,
+        limits: LimitTable,
+        recent_calls: RecentCalls,
+    ) -> None:
         self._redis = redis.Redis.from_url(redis_url)
         self._acquire = self._redis.register_script(_ACQUIRE)
         self._block = self._redis.register_script(_BLOCK)
+        self._restore_script = self._redis.register_script(_RESTORE)
         self._app_id = app_id
         self._limits = limits
+        self._recent_calls = recent_calls
+        self._marker = state_marker(app_id)
 
     def _keys(self, api: str) -> list[str]:
         base = f"hp:limiter:{self._app_id}:{api}"
@@ -168,17 +240,63 @@ class RedisLimiter:
 
     def _run(self, api: str, take: bool) -> tuple[int, int]:
         limits = self._limits.for_api(api)
-        granted, wait_ms = self._acquire(
-            keys=self._keys(api),
-            args=[
-                limits.per_second,
-                limits.per_minute,
-                int((1 + limits.margin) * 1000),
-                int((60 + limits.minute_margin) * 1000),
-                "1" if take else "0",
-            ],
+        for _ in range(3):
+            granted, wait_ms = self._acquire(
+                keys=[*self._keys(api), self._marker],
+                args=[
+                    limits.per_second,
+                    limits.per_minute,
+                    int((1 + limits.margin) * 1000),
+                    int((60 + limits.minute_margin) * 1000),
+                    "1" if take else "0",
+                ],
+            )
+            if int(granted) != STATE_LOST:
+                return int(granted), int(wait_ms)
+            self._restore()
+        raise redis.RedisError("the limiter's windows could not be rebuilt")
+
+    def _restore(self) -> None:
+        """The windows were lost: rebuild them as the last minute may have been."""
+        minute = max(60 + limits.minute_margin for _, limits in self._limits.by_api)
+        recent = self._recent_calls(minute)
+        plans, keys = [], [self._marker]
+        for api, limits in self._limits.by_api:
+            second_ms = int((1 + limits.margin) * 1000)
+            minute_ms = int((60 + limits.minute_margin) * 1000)
+            if api in recent:
+                # The calls recorded, and a full last second for any granted
+                # but not recorded yet.
+                ages = [int(age * 1000) for age in recent[api]]
+                ages += [0] * limits.per_second
+                block_ms = 0
+            else:
+                ages, block_ms = [], minute_ms
+            plans.append(
+                {
+                    "ages": ages,
+                    "second_ms": second_ms,
+                    "minute_ms": minute_ms,
+                    "block_ms": block_ms,
+                }
+            )
+            keys += self._keys(api)
+        restored = self._restore_script(
+            keys=keys, args=[uuid.uuid4().hex, json.dumps(plans)]
         )
-        return int(granted), int(wait_ms)
+        if restored:
+            logger.warning(
+                "the rate limiter's state was lost (Redis restarted, flushed or "
+                "failed over); rebuilt from the calls recorded in the last minute",
+                extra={"app_id": self._app_id},
+            )
+
+    def start_fresh(self) -> None:
+        """Empty windows, known to be empty: for a Redis that never served this app
+        (tests, a new deployment's first start by hand)."""
+        keys = [k for api, _ in self._limits.by_api for k in self._keys(api)]
+        self._redis.delete(*keys)
+        self._redis.set(self._marker, uuid.uuid4().hex)
 
     def acquire(self, api: str) -> float:
         granted, wait_ms = self._run(api, take=True)
@@ -259,11 +377,51 @@ class FileLimiter:
         self._with_state(api, take=False, block=seconds)
 
 
+def recorded_calls(within: float) -> dict[str, list[float]]:
+    """Seconds ago (the database's clock) of the calls the database shows were made
+    in the last ``within`` seconds: every exam API call, recorded as an attempt
+    before it left; the application reads, by when the mirror says each
+    application was last checked (``checked_at``) or read whole
+    (``detail_fetched_at``). A read that failed, or a second read of one
+    application within the minute, leaves no trace: the full last second the
+    limiter adds covers a few."""
+    since = Now() - timedelta(seconds=within)
+    api_of: dict[str, str] = {
+        SyncAttempt.Call.CREATE_EXAM: "exams",
+        SyncAttempt.Call.UPLOAD_ATTACHMENT: "attachments",
+        SyncAttempt.Call.SEARCH_TESTS: "tests_search",
+    }
+    calls: dict[str, list[float]] = {api: [] for api in (*EXAM_APIS, *MIRRORED)}
+    attempts = (
+        SyncAttempt.objects.filter(started_at__gt=since)
+        .annotate(age=Now() - F("started_at"))
+        .values_list("call", "age")
+    )
+    for call, age in attempts:
+        calls[api_of[call]].append(max(0.0, age.total_seconds()))
+    for api, field in MIRRORED.items():
+        ages = (
+            CandidateApplication.objects.filter(**{f"{field}__gt": since})
+            .annotate(age=Now() - F(field))
+            .values_list("age", flat=True)
+        )
+        calls[api] = [max(0.0, age.total_seconds()) for age in ages]
+    return calls
+
+
 @cache
 def _limiter(redis_url: str, app_id: str, limits: LimitTable, var_dir: str) -> Limiter:
     if redis_url:
-        return RedisLimiter(redis_url, app_id, limits)
+        return RedisLimiter(redis_url, app_id, limits, recorded_calls)
     return FileLimiter(Path(var_dir) / f"limiter-{app_id}.json", limits)
+
+
+def limiter_start_fresh() -> None:
+    """Tell the shared limiter its windows are empty, not lost: for a Redis that
+    has just been emptied on purpose (tests, benchmarks), never after a fault."""
+    limiter = get_limiter()
+    if isinstance(limiter, RedisLimiter):
+        limiter.start_fresh()
 
 
 def get_limiter() -> Limiter:

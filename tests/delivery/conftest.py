@@ -19,6 +19,7 @@ import pytest
 from django.conf import settings
 from django.db import connection
 
+from exams.gateway.limiter import limiter_start_fresh
 from feishu.sandbox.process import spawn
 from hiring_portal import celery_process
 from hiring_portal.celery_process import CeleryProcess
@@ -88,6 +89,8 @@ def _clear_shared_state() -> None:
         keys += [b"feishu", b"celery"]
         if keys:
             client.delete(*keys)
+        # Emptied on purpose, not lost: no minute's pause as after a fault.
+        limiter_start_fresh()
     else:
         from django.core.cache import cache
 

@@ -20,9 +20,13 @@ TABLE = LimitTable(
 )
 
 
-def make_limiter(kind: str, path: str, app: str):
+def no_calls(within: float) -> dict[str, list[float]]:
+    return {"exams": [], "tests_search": []}
+
+
+def make_limiter(kind: str, path: str, app: str, recent_calls=no_calls):
     if kind == "redis":
-        return RedisLimiter(settings.REDIS_URL, app, TABLE)
+        return RedisLimiter(settings.REDIS_URL, app, TABLE, recent_calls)
     return FileLimiter(Path(path), TABLE)
 
 
@@ -46,7 +50,11 @@ def kind(tmp_path):
 
 @pytest.fixture
 def app_id(request):
-    return f"cli_test_{request.node.name[-20:]}_{time.time_ns()}"
+    """A new app's: on Redis, its windows known to be empty."""
+    app = f"cli_test_{request.node.name[-20:]}_{time.time_ns()}"
+    if settings.REDIS_URL:
+        RedisLimiter(settings.REDIS_URL, app, TABLE, no_calls).start_fresh()
+    return app
 
 
 def test_processes_together_stay_under_both_windows(kind, tmp_path, app_id):
@@ -108,3 +116,133 @@ def test_the_documented_limits_of_the_candidate_apis(settings):
     assert table.for_api("exams").per_second == settings.FEISHU_RATE_PER_SECOND
     with pytest.raises(KeyError):
         table.for_api("no_such_api")
+
+
+needs_redis = pytest.mark.skipif(
+    not settings.REDIS_URL, reason="the windows' state is lost only with Redis"
+)
+
+
+def lose_state(app: str) -> None:
+    """What a restart of Redis without persistence, or a FLUSHDB, leaves."""
+    import redis
+
+    client = redis.Redis.from_url(settings.REDIS_URL)
+    keys = list(client.scan_iter(f"hp:limiter:{app}:*"))
+    if keys:
+        client.delete(*keys)
+
+
+@needs_redis
+def test_after_its_state_is_lost_the_limiter_counts_the_calls_the_database_recorded(
+    app_id,
+):
+    # 12 a minute; the database recorded 6 calls 30 s ago: the rebuilt windows hold
+    # them and a full last second (5), so one permit is left this minute.
+    recorded = {"exams": [30.0] * 6, "tests_search": []}
+    first = make_limiter("redis", "", app_id)
+    for _ in range(5):
+        assert first.acquire("exams") == 0
+    lose_state(app_id)
+    second = make_limiter("redis", "", app_id, recent_calls=lambda within: recorded)
+    free, wait = second.available("exams")
+    assert free == 0 and 0 < wait <= 1.05  # the last second, assumed full
+    time.sleep(wait + 0.05)
+    assert second.acquire("exams") == 0
+    assert second.acquire("exams") > 25  # the minute is full until the old calls age
+
+
+@needs_redis
+def test_apis_without_a_record_of_their_calls_wait_out_a_whole_minute(app_id):
+    lose_state(app_id)
+    limiter = make_limiter("redis", "", app_id, recent_calls=no_calls)
+    assert 59 < limiter.acquire("application_detail") <= 60.05
+    free, wait = limiter.available("exams")
+    assert free == 0 and wait <= 1.05
+
+
+@needs_redis
+def test_limiters_finding_the_state_lost_together_rebuild_it_once(app_id):
+    calls = []
+
+    def recorded(within: float) -> dict[str, list[float]]:
+        calls.append(within)
+        return {"exams": [20.0, 20.0], "tests_search": []}
+
+    lose_state(app_id)
+    first = make_limiter("redis", "", app_id, recent_calls=recorded)
+    second = make_limiter("redis", "", app_id, recent_calls=recorded)
+    assert first.available("exams")[0] == 0
+    assert second.available("exams")[0] == 0
+    assert len(calls) == 1
+    time.sleep(1.1)
+    # 2 recorded + 5 for the last second = 7 of 12: five left, not twice seeded.
+    assert first.available("exams") == (5, 0.0)
+
+
+@pytest.mark.django_db
+def test_the_calls_recorded_are_those_of_the_last_minute(exam_result_factory):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from exams.gateway.limiter import recorded_calls
+    from exams.models import CandidateApplication, SyncAttempt
+
+    result = exam_result_factory()
+    now = timezone.now()
+    for call, ago in [
+        (SyncAttempt.Call.CREATE_EXAM, 5),
+        (SyncAttempt.Call.CREATE_EXAM, 50),
+        (SyncAttempt.Call.CREATE_EXAM, 75),
+        (SyncAttempt.Call.SEARCH_TESTS, 10),
+    ]:
+        attempt = SyncAttempt.objects.create(result=result, call=call)
+        SyncAttempt.objects.filter(pk=attempt.pk).update(
+            started_at=now - timedelta(seconds=ago)
+        )
+    CandidateApplication.objects.create(
+        application_id="7001",
+        checked_at=now - timedelta(seconds=3),
+        detail_fetched_at=now - timedelta(seconds=90),
+    )
+    calls = recorded_calls(61)
+    assert sorted(round(age) for age in calls["exams"]) == [5, 50]
+    assert [round(age) for age in calls["tests_search"]] == [10]
+    assert calls["attachments"] == []
+    assert [round(age) for age in calls["application_get"]] == [3]
+    assert calls["application_detail"] == []
+
+
+def test_every_path_the_client_calls_has_its_limit():
+    from exams.gateway.client import api_for_path
+
+    assert api_for_path("/open-apis/hire/v1/exams") == "exams"
+    assert api_for_path("/open-apis/hire/v1/applications/7001") == "application_get"
+    detail = "/open-apis/hire/v1/applications/7001/get_detail"
+    assert api_for_path(detail) == "application_detail"
+    assert api_for_path("/open-apis/hire/v1/applications") == "application_list"
+    assert api_for_path("/open-apis/hire/v1/tests/search") == "tests_search"
+    with pytest.raises(KeyError):
+        api_for_path("/open-apis/hire/v1/unknown")
+
+
+@pytest.mark.django_db
+def test_a_resend_with_a_fresh_token_takes_a_permit_or_is_deferred(settings, tmp_path):
+    from exams.gateway import client as gateway_client
+    from exams.gateway.limiter import get_limiter, limiter_start_fresh
+    from feishu import RateLimitedError
+
+    settings.FEISHU_APP_ID = f"cli_resend_{time.time_ns()}"
+    settings.FEISHU_RATE_PER_SECOND, settings.FEISHU_RATE_PER_MINUTE = 2, 3
+    settings.VAR_DIR = tmp_path
+    limiter_start_fresh()
+    limiter = get_limiter()
+    assert limiter.acquire("exams") == 0
+    gateway_client.resend_permit("/open-apis/hire/v1/exams")  # the second permit
+    assert limiter.acquire("exams") > 0  # the second is spent: no third this second
+    time.sleep(1.3)
+    gateway_client.resend_permit("/open-apis/hire/v1/exams")  # the third of the minute
+    with pytest.raises(RateLimitedError) as deferred:
+        gateway_client.resend_permit("/open-apis/hire/v1/exams")
+    assert deferred.value.reset_seconds > 50  # not a permit until the minute passes
