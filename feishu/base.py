@@ -7,10 +7,16 @@ The API calls live in mixins (:mod:`feishu.exams`, :mod:`feishu.candidates`,
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from feishu.auth import TenantAuth
-from feishu.errors import InvalidRequestError, OutcomeUnknownError, TokenError
+from feishu.errors import (
+    FeishuError,
+    InvalidRequestError,
+    OutcomeUnknownError,
+    TokenError,
+)
 from feishu.http import JSON_CONTENT_TYPE, Answer, Secret, Transport, error_for
 from feishu.tokens import TokenStore
 
@@ -34,7 +40,13 @@ class BaseClient:
         connect_timeout: float = 5,
         read_timeout: float = 20,
         pool_idle_seconds: float = 15,
+        before_resend: Callable[[str], None] | None = None,
     ) -> None:
+        """``before_resend(path)`` runs before a call refused for its token is sent
+        again with a fresh one: the second request counts against Feishu's rate
+        limits like the first, so a caller that rations calls takes a permit
+        there (and raises to give up the resend: the refusal is then raised)."""
+        self._before_resend = before_resend
         if not app_id or not app_secret:
             raise InvalidRequestError("app_id and app_secret are required")
         self._transport = Transport(
@@ -109,6 +121,13 @@ class BaseClient:
                 return answer
             if isinstance(error, TokenError) and attempt == 1:
                 self._auth.evict(token)
+                if self._before_resend is not None:
+                    try:
+                        self._before_resend(path)
+                    except FeishuError:
+                        raise  # the caller's own answer (e.g. rate limited)
+                    except Exception as refused:
+                        raise error from refused
                 token = self._auth.token()
                 continue
             raise error

@@ -10,6 +10,7 @@ compare-and-delete runs inside one (IMMEDIATE, so serialised) SQLite transaction
 from __future__ import annotations
 
 import os
+import time
 from functools import cache
 
 import redis
@@ -17,7 +18,9 @@ from django.conf import settings
 from django.core.cache import cache as django_cache
 from django.db import transaction
 
-from feishu import FeishuClient, RedisTokenStore, TokenStore
+from feishu import FeishuClient, RateLimitedError, RedisTokenStore, TokenStore
+
+from .limiter import get_limiter
 
 LOCK_VALUE_PREFIX = "lock:"
 
@@ -62,6 +65,48 @@ def shared_store() -> TokenStore:
     return _store(os.getpid(), settings.REDIS_URL)
 
 
+# The limiter's API for each path the client calls (the longest prefix wins).
+APIS_BY_PATH = (
+    ("/open-apis/hire/v1/exams", "exams"),
+    ("/open-apis/hire/v1/attachments", "attachments"),
+    ("/open-apis/hire/v1/tests/search", "tests_search"),
+    ("/open-apis/hire/v1/talents/batch_get_id", "talent_batch_get_id"),
+    ("/open-apis/hire/v1/job_processes", "job_processes"),
+    ("/open-apis/contact/v3/users/batch_get_id", "contact"),
+    ("/open-apis/hire/v1/applications/", "application_get"),
+    ("/open-apis/hire/v1/applications", "application_list"),
+)
+# How long a call refused for its token may wait for the permit to send it again.
+RESEND_PERMIT_WAIT_SECONDS = 2.0
+
+
+def api_for_path(path: str) -> str:
+    if path.startswith("/open-apis/hire/v1/applications/") and path.endswith(
+        "/get_detail"
+    ):
+        return "application_detail"
+    for prefix, api in APIS_BY_PATH:
+        if path.startswith(prefix):
+            return api
+    raise KeyError(f"no rate limit is known for the Feishu path {path!r}")
+
+
+def resend_permit(path: str) -> None:
+    """A call refused for its token goes again with a fresh one: a second request
+    that Feishu counts, so it takes a permit like the first. It waits a moment for
+    one; past that the call is deferred as rate limited (the row waits, nothing
+    is lost, no attempt counted)."""
+    api = api_for_path(path)
+    deadline = time.monotonic() + RESEND_PERMIT_WAIT_SECONDS
+    while wait := get_limiter().acquire(api):
+        if time.monotonic() + wait > deadline:
+            raise RateLimitedError(
+                "no permit to send the call again with a fresh token",
+                reset_seconds=wait,
+            )
+        time.sleep(wait)
+
+
 @cache
 def _client(pid: int, base_url: str, app_id: str, app_secret: str) -> FeishuClient:
     return FeishuClient(
@@ -71,6 +116,7 @@ def _client(pid: int, base_url: str, app_id: str, app_secret: str) -> FeishuClie
         shared_store(),
         connect_timeout=settings.FEISHU_CONNECT_TIMEOUT,
         read_timeout=settings.FEISHU_READ_TIMEOUT,
+        before_resend=resend_permit,
     )
 
 

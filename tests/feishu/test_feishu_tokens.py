@@ -11,7 +11,7 @@ from decimal import Decimal
 
 import pytest
 
-from feishu import FeishuClient, MemoryTokenStore, RedisTokenStore
+from feishu import FeishuClient, MemoryTokenStore, RateLimitedError, RedisTokenStore
 from feishu.tokens import cache_ttl
 from tests.feishu.feishu_helpers import (
     APP_ID,
@@ -129,6 +129,35 @@ def test_revoked_token_is_refreshed_once_and_the_call_retried(sandbox, client):
     assert stats["requests"]["/open-apis/hire/v1/exams"] == 3  # one refused
     assert sandbox.exams()["total"] == 2
     assert sandbox.exams()["duplicates"] == []
+
+
+def test_a_caller_rationing_calls_is_asked_before_the_resend(sandbox, make_client):
+    # The refused request counts at Feishu: the resend is a call of its own.
+    asked = []
+    client = make_client(before_resend=asked.append)
+    create(client, "before")
+    sandbox.revoke_tokens()
+
+    create(client, "after")
+
+    assert asked == ["/open-apis/hire/v1/exams"]
+    assert sandbox.exams()["total"] == 2
+
+
+def test_a_caller_that_refuses_the_resend_gets_its_own_answer(sandbox, make_client):
+    def no_permit(path: str) -> None:
+        raise RateLimitedError("no permit", reset_seconds=3)
+
+    client = make_client(before_resend=no_permit)
+    create(client, "before")
+    sandbox.revoke_tokens()
+
+    with pytest.raises(RateLimitedError) as raised:
+        create(client, "after")
+
+    assert raised.value.reset_seconds == 3
+    assert sandbox.stats()["requests"]["/open-apis/hire/v1/exams"] == 2
+    assert sandbox.exams()["total"] == 1
 
 
 def test_a_token_another_worker_already_replaced_is_not_evicted():
