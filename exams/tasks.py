@@ -1,17 +1,24 @@
 """Celery tasks: thin. Each takes ids, calls the service it is named after, and
 returns. Work is handed to them by name from one place, exams.gateway.enqueue.
 
-Delivery retries are not Celery's: transient failures are rescheduled through the
-row's ``next_attempt_at`` (see exams.delivery), never as long countdowns that the
-Redis broker would redeliver after its visibility timeout.
+Delivery retries are not Celery's: transient failures of Feishu are rescheduled
+through the row's ``next_attempt_at`` (see exams.delivery), never as long countdowns
+that the Redis broker would redeliver after its visibility timeout. What Celery
+retries is the portal's own footing: a task sending one row that meets the database
+or Redis restarting tries again within seconds (``OWN_FAULTS``), instead of leaving
+its row to the sweeper's redispatch timeout. A retry is as safe as the first run:
+the claim decides whether anything is sent, never the message.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+import kombu.exceptions
+import redis
 from celery import shared_task
 from django.conf import settings
+from django.db import InterfaceError, OperationalError
 
 from .audit.alerts import alerts_check, exam_results_check_feishu
 from .candidates.events import event_handle, events_sweep
@@ -30,14 +37,32 @@ from .importing.service import (
     import_batches_sweep,
 )
 
+# The database or Redis (cache, limiter, broker) unreachable for a moment.
+OWN_FAULTS = (
+    OperationalError,
+    InterfaceError,
+    redis.ConnectionError,
+    redis.TimeoutError,
+    kombu.exceptions.OperationalError,
+)
+# 1, 2, 4, 8, 16, 30 s (each with jitter): about a minute, then the sweeper's turn.
+RETRY_OWN_FAULTS: dict[str, Any] = {
+    "autoretry_for": OWN_FAULTS,
+    "max_retries": 6,
+    "retry_backoff": 1,
+    "retry_backoff_max": 30,
+    "retry_jitter": True,
+}
 
-@shared_task(ignore_result=True)
+
+@shared_task(ignore_result=True, **RETRY_OWN_FAULTS)
 def exam_result_deliver_task(result_id: int) -> str:
     return exam_result_deliver(result_id=result_id)
 
 
 @shared_task(
     ignore_result=True,
+    **RETRY_OWN_FAULTS,
     soft_time_limit=settings.DELIVERY_UPLOAD_LEASE_SECONDS - 20,
     time_limit=settings.DELIVERY_UPLOAD_LEASE_SECONDS + 30,
 )

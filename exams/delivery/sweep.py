@@ -8,6 +8,7 @@ was), queues due reconciliations, and runs the pump.
 
 from __future__ import annotations
 
+import logging
 import uuid
 
 from django.conf import settings
@@ -23,6 +24,7 @@ from .pump import exam_results_dispatch_due
 from .reconcile import settle_seconds
 from .timing import seconds
 
+logger = logging.getLogger(__name__)
 Status = ExamResult.Status
 Outcome = SyncAttempt.Outcome
 SWEEP_LOCK = "sweep"
@@ -57,8 +59,27 @@ def delivery_sweep() -> dict[str, int]:
         for start in range(0, len(due_unknown), DELIVERY_RECONCILE_BATCH):
             enqueue.reconcile(due_unknown[start : start + DELIVERY_RECONCILE_BATCH])
             counts["reconcile_batches"] += 1
+        counts["redispatched"] = _redispatch_if_messages_lost()
         counts["dispatched"] = exam_results_dispatch_due()
         return counts
+
+
+def _redispatch_if_messages_lost() -> int:
+    """The broker lost its queues: the rows handed out and not yet claimed are due
+    again now, not after ``DELIVERY_REDISPATCH_AFTER_SECONDS``. A message that did
+    survive only finds its row claimed or not due: the claim decides, never the
+    message."""
+    if not enqueue.broker_lost_messages():
+        return 0
+    redispatched = ExamResult.objects.filter(
+        status=Status.PENDING, dispatched_at__isnull=False
+    ).update(dispatched_at=None)
+    if redispatched:
+        logger.warning(
+            "the broker lost its queued messages; %d results handed out again",
+            redispatched,
+        )
+    return redispatched
 
 
 def _reclaim(result_id: int, token: uuid.UUID | None) -> int:

@@ -14,10 +14,15 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Sequence
 
+import redis
 from celery import current_app
+from django.conf import settings
 from django.db import transaction
 
 logger = logging.getLogger(__name__)
+
+# Kept in the broker's own Redis database, beside its queues: gone with them.
+BROKER_MARKER = "hp:broker:queues-since"
 
 PREFIX = "exams.tasks."
 DELIVER = PREFIX + "exam_result_deliver_task"
@@ -95,3 +100,22 @@ def after_commit(send: Callable[[], None], *, what: str) -> None:
             )
 
     transaction.on_commit(run)
+
+
+def broker_lost_messages() -> bool:
+    """Whether the broker's queues may have been emptied since this was last asked:
+    a Redis broker restarted without persistence, flushed or failed over takes its
+    queued messages with it, and with them the rows the pump had handed out.
+
+    A marker kept beside the queues vanishes with them; finding it gone says so
+    (also on the very first ask, when re-dispatching costs a duplicate message at
+    most). Other brokers (RabbitMQ's durable queues) keep their messages: False.
+    """
+    url = settings.CELERY_BROKER_URL
+    if not url.startswith(("redis://", "rediss://")):
+        return False
+    client = redis.Redis.from_url(url, socket_timeout=3, socket_connect_timeout=3)
+    try:
+        return bool(client.set(BROKER_MARKER, "1", nx=True))
+    finally:
+        client.close()
