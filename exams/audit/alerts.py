@@ -32,6 +32,7 @@ from django.utils.translation import ngettext
 from ..delivery.reconcile import ReconcileReport, exam_results_reconcile
 from ..gateway.breaker import pause_status
 from ..models import AlertSent, ExamResult
+from ..wording import render
 
 logger = logging.getLogger(__name__)
 Status = ExamResult.Status
@@ -118,7 +119,7 @@ def check_paused() -> int:
         "Delivery of exam results to Feishu is paused for every result: %(reason)s\n\n"
         "Results stay pending and are sent once delivery resumes. Pending "
         "results: %(url)s"
-    ) % {"reason": state.pause_reason, "url": changelist_url(Status.PENDING)}
+    ) % {"reason": render(state.pause_reason), "url": changelist_url(Status.PENDING)}
     return _send(subject, body, to)
 
 
@@ -240,7 +241,7 @@ def _ended_mail(rows: list[ExamResult]) -> tuple[str, str]:
     for row in rows[:LISTED]:
         lines.append(
             f"- {row.application_id} · {row.exam_resource_name} · {row.score}: "
-            f"{row.get_status_display()}. {row.last_error_message}"
+            f"{row.get_status_display()}. {render(row.last_error_message)}"
         )
     if len(rows) > LISTED:
         lines.append(_("… and %(count)d more.") % {"count": len(rows) - LISTED})
