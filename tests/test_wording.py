@@ -4,13 +4,14 @@ someone browsed (or a worker ran) in English, read in Chinese in Chinese."""
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 import re
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
-from django.utils import translation
+from django.utils import formats, timezone, translation
 
 from exams import wording
 from exams.audit.history import result_changes
@@ -125,3 +126,17 @@ def test_the_export_keeps_the_status_and_adds_its_label(staff, exam_result_facto
     [row] = list(csv.DictReader(io.StringIO(text)))
     assert row["status"] == "failed"
     assert row["status_label"] == "同步失败"
+
+
+@pytest.mark.parametrize(
+    ("language", "shown"),
+    [("en", "28 Nov 2026, 22:35"), ("zh-hans", "2026年11月28日 22:35")],
+)
+def test_times_read_in_the_readers_format_without_a_doubled_dot(language, shown):
+    when = dt.datetime(2026, 11, 28, 22, 35, tzinfo=dt.UTC)
+    with translation.override(language), timezone.override("UTC"):
+        text = formats.date_format(timezone.localtime(when), "DATETIME_FORMAT")
+        sentence = f"uploaded on {formats.localize(timezone.localtime(when))}."
+
+    assert text == shown
+    assert ".." not in sentence and "p.m" not in sentence
