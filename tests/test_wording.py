@@ -17,7 +17,7 @@ from exams import wording
 from exams.audit.history import result_changes
 from exams.gateway.messages import staff_message
 from exams.importing import exporting
-from exams.models import ExamResult, ImportBatch
+from exams.models import AlertSent, ExamResult, ImportBatch
 from exams.models.recording import update_recorded
 from feishu import ParameterError
 
@@ -140,3 +140,17 @@ def test_times_read_in_the_readers_format_without_a_doubled_dot(language, shown)
 
     assert text == shown
     assert ".." not in sentence and "p.m" not in sentence
+
+
+def test_an_alert_page_shows_the_problem_in_words_not_its_key(client, superuser):
+    AlertSent.objects.create(
+        kind=AlertSent.Kind.RESULT_UNKNOWN, key="result_unknown:10:4", subject="#10"
+    )
+    client.force_login(superuser)
+
+    page = client.get(
+        reverse("admin:exams_alertsent_changelist"), HTTP_ACCEPT_LANGUAGE="en"
+    ).content.decode()
+
+    assert "Result #10: outcome unknown (attempt 4)." in page
+    assert "result_unknown:10:4" not in page

@@ -105,6 +105,28 @@ def _send(subject: str, body: str, recipients: Iterable[str]) -> int:
         return 0
 
 
+def alert_problem(alert: AlertSent) -> str:
+    """The problem an alert told of, in words: its key (``result_unknown:10:4``)
+    is how the portal tells it once, not something staff should decode."""
+    kind, _sep, rest = alert.key.partition(":")
+    first, _sep, second = rest.partition(":")
+    if kind == Kind.PAUSED:
+        return _("Delivery to Feishu paused (Feishu app %(app)s).") % {"app": first}
+    if kind == Kind.STALE_PENDING:
+        return _("Result #%(id)s waited too long to be sent.") % {"id": first}
+    if kind == Kind.RESULT_FAILED:
+        return _("Result #%(id)s failed (attempt %(attempt)s).") % {
+            "id": first,
+            "attempt": second,
+        }
+    if kind == Kind.RESULT_UNKNOWN:
+        return _("Result #%(id)s: outcome unknown (attempt %(attempt)s).") % {
+            "id": first,
+            "attempt": second,
+        }
+    return alert.key
+
+
 def check_paused() -> int:
     state = pause_status()
     if state is None or state.paused_since is None:
