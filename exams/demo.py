@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from .models import ExamResult, HistorySource, SyncAttempt
 from .models.recording import bulk_create_recorded
+from .wording import message, stored
 
 Status = ExamResult.Status
 PAPERS = (
@@ -68,10 +69,8 @@ def demo_results_seed(*, user: Any, operator_id: str) -> int:
                 status=Status.FAILED,
                 attempts=1,
                 last_error_code=1002002,
-                last_error_message=(
-                    "Feishu refused the result as invalid (parameter error 1002002): "
-                    "“application not exist”. Check the application ID, exam name, "
-                    "score and operator, then send again."
+                last_error_message=stored(
+                    "feishu.param_error", feishu_msg="application not exist"
                 ),
             )
             for n in range(6, 8)
@@ -85,9 +84,10 @@ def demo_results_seed(*, user: Any, operator_id: str) -> int:
                 attempts=1,
                 unknown_since=now - dt.timedelta(days=2),
                 last_error_code=1002001,
-                last_error_message=(
-                    "Outcome still unknown: look the result up in Feishu, then use "
-                    "“Check Feishu”, “Mark as delivered” or “Resend anyway”."
+                last_error_message=stored(
+                    "reconcile.gave_up",
+                    hours=24,
+                    why=message("reconcile.untrusted"),
                 ),
             )
             for n in range(8, 10)

@@ -12,11 +12,10 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
 from django.db.models import Q
-from django.utils.translation import gettext_lazy as _
 
 from .models import MAX_SCORE, ExamResult, UserIdType
+from .wording import TEMPLATES, Message, message, refusal
 
 if TYPE_CHECKING:
     from django.utils.functional import _StrOrPromise as StrOrPromise
@@ -76,43 +75,25 @@ def parse_score(raw: object) -> Decimal:
     """
     text = str(raw).strip() if raw is not None else ""
     if not text:
-        raise ValidationError(_("Enter a score."), code="required")
+        raise refusal("score.required")
     digits = text.translate(_FULL_WIDTH)
     if digits.startswith("-") and _SCORE.fullmatch(digits[1:]):
-        raise ValidationError(
-            _("The score cannot be negative (%(value)s)."),
-            code="negative",
-            params={"value": _shown(text)},
-        )
+        raise refusal("score.negative", value=_shown(text))
     match = _SCORE.fullmatch(digits)
     if match is None:
-        raise ValidationError(
-            _("“%(value)s” is not a number. Enter the score in digits, e.g. 88.5."),
-            code="invalid",
-            params={"value": _shown(text)},
-        )
+        raise refusal("score.invalid", value=_shown(text))
     # Too many digits is refused before any arithmetic: a 29-digit number is past
     # what a Decimal context computes with.
     if len(match.group(1).lstrip("0")) > _SCORE_WHOLE_DIGITS or Decimal(digits) > (
         MAX_SCORE
     ):
-        raise ValidationError(
-            _(
-                "The score %(value)s is larger than %(max)s, the largest the portal keeps."
-            ),
-            code="too_large",
-            params={"value": _shown(text), "max": MAX_SCORE},
-        )
+        raise refusal("score.too_large", value=_shown(text), max=str(MAX_SCORE))
     score = Decimal(digits)
     if score != score.quantize(Decimal("0.1")):
-        raise ValidationError(
-            _(
-                "%(value)s has more than one decimal place. Feishu keeps one decimal "
-                "place and the portal never rounds: enter the score as it should be "
-                "recorded, e.g. %(example)s."
-            ),
-            code="precision",
-            params={"value": _shown(text), "example": score.quantize(Decimal("0.1"))},
+        raise refusal(
+            "score.precision",
+            value=_shown(text),
+            example=str(score.quantize(Decimal("0.1"))),
         )
     return score
 
@@ -121,31 +102,13 @@ def clean_application_id(raw: object) -> str:
     """A Feishu application ID: digits only, at most 19 of them."""
     text = str(raw).strip() if raw is not None else ""
     if not text:
-        raise ValidationError(_("Enter the application ID."), code="required")
+        raise refusal("application_id.required")
     if not _DIGITS.fullmatch(text):
-        raise ValidationError(
-            _(
-                "“%(value)s” is not an application ID: it must be digits only, "
-                "e.g. 6891565253964859661."
-            ),
-            code="invalid",
-            params={"value": _shown(text)},
-        )
+        raise refusal("application_id.invalid", value=_shown(text))
     if len(text) > 19:
-        raise ValidationError(
-            _("“%(value)s” has %(length)s digits; an application ID has at most 19."),
-            code="too_long",
-            params={"value": _shown(text), "length": len(text)},
-        )
+        raise refusal("application_id.too_long", value=_shown(text), length=len(text))
     if text.startswith("0"):
-        raise ValidationError(
-            _(
-                "“%(value)s” is not an application ID: Feishu's IDs never begin "
-                "with 0, e.g. 6891565253964859661."
-            ),
-            code="invalid",
-            params={"value": _shown(text)},
-        )
+        raise refusal("application_id.leading_zero", value=_shown(text))
     return text
 
 
@@ -154,15 +117,7 @@ def clean_attachment_id(raw: object) -> str:
     uploaded: digits, at most 19; empty when there is no report."""
     text = str(raw).strip() if raw is not None else ""
     if text and (not _DIGITS.fullmatch(text) or len(text) > 19 or text.startswith("0")):
-        raise ValidationError(
-            _(
-                "“%(value)s” is not a Feishu attachment ID: it is the number Feishu "
-                "gave the uploaded report, e.g. 6949805467799537964. Leave it empty "
-                "to send no report, or attach the report file instead."
-            ),
-            code="invalid",
-            params={"value": _shown(text)},
-        )
+        raise refusal("attachment_id.invalid", value=_shown(text))
     return text
 
 
@@ -173,16 +128,15 @@ _CELL_WHITESPACE = "\t\n\r"
 
 
 def refuse_control_characters(text: str, what: StrOrPromise) -> str:
-    """``text``, or a ValidationError naming the control character it holds."""
+    """``text``, or a ValidationError naming the control character it holds
+    (``what``: a label of exams.wording, e.g. ``TEMPLATES["label.exam_name"]``)."""
     for position, char in enumerate(text, start=1):
         if unicodedata.category(char) == "Cc" and char not in _CELL_WHITESPACE:
-            raise ValidationError(
-                _(
-                    "%(what)s holds an invisible control character (U+%(code)s) at "
-                    "character %(position)s: type it again without it."
-                ),
-                code="control_character",
-                params={"what": what, "code": f"{ord(char):04X}", "position": position},
+            raise refusal(
+                "text.control_character",
+                what=what,
+                code=f"{ord(char):04X}",
+                position=position,
             )
     return text
 
@@ -191,27 +145,18 @@ def clean_exam_resource_name(raw: object) -> str:
     """The exam name as typed; only an empty (or blank) one is refused."""
     text = "" if raw is None else str(raw)
     if not text.strip():
-        raise ValidationError(_("Enter the exam name."), code="required")
+        raise refusal("exam_name.required")
     if len(text) > 255:
-        raise ValidationError(
-            _("The exam name is longer than 255 characters."), code="too_long"
-        )
-    return refuse_control_characters(text, _("The exam name"))
+        raise refusal("exam_name.too_long")
+    return refuse_control_characters(text, TEMPLATES["label.exam_name"])
 
 
 def validate_report_file(name: str, size: int) -> None:
     """Feishu takes JPG, PNG or PDF reports of at most 100 MB."""
     if not name.lower().endswith(ALLOWED_REPORT_EXTENSIONS):
-        raise ValidationError(
-            _("The report must be a PDF, JPG or PNG file (got “%(name)s”)."),
-            code="file_type",
-            params={"name": name},
-        )
+        raise refusal("report.file_type", name=name)
     if size > MAX_REPORT_BYTES:
-        raise ValidationError(
-            _("The report is larger than 100 MB, the most Feishu accepts."),
-            code="file_size",
-        )
+        raise refusal("report.file_size")
 
 
 # --- the operator's Feishu app ------------------------------------------------------
@@ -220,17 +165,11 @@ def validate_report_file(name: str, size: int) -> None:
 # worse, name someone else: it is not sent until staff enter the operator again.
 
 
-def operator_app_problem(*, user_id_type: str, operator_app_id: str) -> str | None:
+def operator_app_problem(*, user_id_type: str, operator_app_id: str) -> Message | None:
     """Why a result with this operator cannot be sent by the portal's app, or None."""
     app_id = settings.FEISHU_APP_ID
     if user_id_type == UserIdType.OPEN_ID and operator_app_id != app_id:
-        return str(
-            _(
-                "The operator's open_id belongs to the Feishu app %(old)s, but the "
-                "portal now delivers with %(new)s: enter the operator again."
-            )
-            % {"old": operator_app_id, "new": app_id}
-        )
+        return message("delivery.operator_other_app", old=operator_app_id, new=app_id)
     return None
 
 
@@ -241,7 +180,7 @@ def operator_from_other_app() -> Q:
     )
 
 
-def result_operator_problem(result: ExamResult) -> str | None:
+def result_operator_problem(result: ExamResult) -> Message | None:
     return operator_app_problem(
         user_id_type=result.user_id_type, operator_app_id=result.operator_app_id
     )

@@ -13,6 +13,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext_lazy as _
 
+from ..audit.alerts import alert_problem
 from ..audit.hints import attempt_hint, pretty_body
 from ..audit.history import FieldDiff, as_changes, with_previous
 from ..models import (
@@ -178,6 +179,10 @@ class AuditEventAdmin(ReadOnlyAdmin):
 
 @admin.register(AlertSent)
 class AlertSentAdmin(ReadOnlyAdmin):
-    list_display = ("sent_at", "kind", "key", "recipients", "resolved_at")
+    list_display = ("sent_at", "kind", "problem", "recipients", "resolved_at")
     list_filter = ("kind",)
     ordering = ("-sent_at", "-id")
+
+    @admin.display(description=_("problem"))
+    def problem(self, obj: AlertSent) -> str:
+        return alert_problem(obj)

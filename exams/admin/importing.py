@@ -31,7 +31,8 @@ from django.urls import path, reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from ..importing import exporting, reading, service
+from .. import wording
+from ..importing import columns, exporting, reading, service
 from ..models import ExamResult, ImportBatch
 from .base import staff_user
 from .exports import export_response, may_export
@@ -255,7 +256,21 @@ class ResultSpreadsheetMixin(_ResultAdminBase):
 
         errors = page("errors", "errors_page", ERRORS_PER_PAGE)
         for error in errors.object_list:
-            error.append(headers.get(error[1]) or error[1])
+            error[2] = wording.render(error[2])
+            error.append(columns.column_label(error[1], headers.get(error[1], "")))
+        changes = page("changes", "changes_page", CHANGES_PER_PAGE)
+        for item in changes.object_list:
+            item[3] = wording.render(item[3])
+        conflicts = page("conflicts", "conflicts_page", CHANGES_PER_PAGE)
+        for item in conflicts.object_list:
+            item[3], item[5] = wording.render(item[3]), wording.render(item[5])
+        checks = [
+            [*item[:2], wording.render(item[2])] for item in report.get("checks", [])
+        ]
+        to_pick = [
+            {**item, "message": wording.render(item.get("message"))}
+            for item in report.get("to_pick", [])
+        ]
         differences = page("differences", "differences_page", CHANGES_PER_PAGE)
         for item in differences.object_list:
             item[1:] = [KIND_LABELS.get(kind, kind) for kind in item[1:]]
@@ -279,8 +294,10 @@ class ResultSpreadsheetMixin(_ResultAdminBase):
                 report=report,
                 counts=report.get("counts", {}),
                 errors=errors,
-                changes=page("changes", "changes_page", CHANGES_PER_PAGE),
-                conflicts=page("conflicts", "conflicts_page", CHANGES_PER_PAGE),
+                changes=changes,
+                conflicts=conflicts,
+                checks=checks,
+                to_pick=to_pick,
                 differences=differences,
                 rows=rows,
                 written=report.get("written"),

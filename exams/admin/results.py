@@ -20,6 +20,7 @@ from ..candidates.checks import result_hold_message
 from ..entry import services
 from ..gateway import breaker
 from ..models import ExamResult, SyncAttempt
+from ..wording import render
 from . import candidates, result_page
 from .actions import ACTIONS
 from .base import ReadOnlyPermissions, refuse_unavailable_action, staff_user
@@ -40,7 +41,7 @@ DELIVERY_FIELDS = (
     "operate_time",
     "synced_at",
     "last_error_code",
-    "last_error_message",
+    "last_error",
     "last_log_id",
     "entered_by",
     "created_at",
@@ -189,7 +190,7 @@ class ExamResultAdmin(ResultSpreadsheetMixin, admin.ModelAdmin):
             self.message_user(
                 request,
                 _("Delivery to Feishu is paused: %(reason)s")
-                % {"reason": paused.pause_reason},
+                % {"reason": render(paused.pause_reason)},
                 messages.ERROR,
             )
         return super().changelist_view(request, extra_context)
@@ -198,6 +199,10 @@ class ExamResultAdmin(ResultSpreadsheetMixin, admin.ModelAdmin):
         changelist = super().get_changelist_instance(request)
         candidates.attach_candidates(changelist.result_list)
         return changelist
+
+    @admin.display(description=_("last error"))
+    def last_error(self, obj: ExamResult) -> str:
+        return render(obj.last_error_message) or "—"
 
     @admin.display(description=_("needs attention because"))
     def hold_reason(self, obj: ExamResult) -> str:

@@ -32,6 +32,7 @@ from django.utils.translation import ngettext
 from ..delivery.reconcile import ReconcileReport, exam_results_reconcile
 from ..gateway.breaker import pause_status
 from ..models import AlertSent, ExamResult
+from ..wording import render
 
 logger = logging.getLogger(__name__)
 Status = ExamResult.Status
@@ -104,6 +105,28 @@ def _send(subject: str, body: str, recipients: Iterable[str]) -> int:
         return 0
 
 
+def alert_problem(alert: AlertSent) -> str:
+    """The problem an alert told of, in words: its key (``result_unknown:10:4``)
+    is how the portal tells it once, not something staff should decode."""
+    kind, _sep, rest = alert.key.partition(":")
+    first, _sep, second = rest.partition(":")
+    if kind == Kind.PAUSED:
+        return _("Delivery to Feishu paused (Feishu app %(app)s).") % {"app": first}
+    if kind == Kind.STALE_PENDING:
+        return _("Result #%(id)s waited too long to be sent.") % {"id": first}
+    if kind == Kind.RESULT_FAILED:
+        return _("Result #%(id)s failed (attempt %(attempt)s).") % {
+            "id": first,
+            "attempt": second,
+        }
+    if kind == Kind.RESULT_UNKNOWN:
+        return _("Result #%(id)s: outcome unknown (attempt %(attempt)s).") % {
+            "id": first,
+            "attempt": second,
+        }
+    return alert.key
+
+
 def check_paused() -> int:
     state = pause_status()
     if state is None or state.paused_since is None:
@@ -118,7 +141,7 @@ def check_paused() -> int:
         "Delivery of exam results to Feishu is paused for every result: %(reason)s\n\n"
         "Results stay pending and are sent once delivery resumes. Pending "
         "results: %(url)s"
-    ) % {"reason": state.pause_reason, "url": changelist_url(Status.PENDING)}
+    ) % {"reason": render(state.pause_reason), "url": changelist_url(Status.PENDING)}
     return _send(subject, body, to)
 
 
@@ -240,7 +263,7 @@ def _ended_mail(rows: list[ExamResult]) -> tuple[str, str]:
     for row in rows[:LISTED]:
         lines.append(
             f"- {row.application_id} · {row.exam_resource_name} · {row.score}: "
-            f"{row.get_status_display()}. {row.last_error_message}"
+            f"{row.get_status_display()}. {render(row.last_error_message)}"
         )
     if len(rows) > LISTED:
         lines.append(_("… and %(count)d more.") % {"count": len(rows) - LISTED})

@@ -23,6 +23,7 @@ from django.utils.translation import gettext as _
 
 from ..models import ExamResult, HistoricalExamResult
 from ..models.history import HistoryReason
+from ..wording import render
 
 Status = ExamResult.Status
 KINDS = {"+": "created", "~": "changed", "-": "deleted"}
@@ -118,6 +119,8 @@ def display_value(name: str, value: Any) -> str:
         return "—"
     if name == "status":
         return str(Status(value).label) if value in Status.values else str(value)
+    if name == "last_error_message":
+        return render(value)
     if isinstance(value, dt.datetime):
         return str(formats.localize(timezone.localtime(value)))
     return str(value)

@@ -24,6 +24,7 @@ from django.utils.translation import gettext as _
 
 from ..importing.columns import neutralise
 from ..models import AuditEvent, HistoricalExamResult, ScoreCorrection, SyncAttempt
+from ..wording import render
 from .hints import attempt_hint
 from .history import (
     Change,
@@ -147,7 +148,7 @@ def attempt_row(attempt: SyncAttempt) -> list[Any]:
         attempt.duration_ms,
         attempt.http_status,
         attempt.feishu_code,
-        attempt.feishu_msg,
+        render(attempt.feishu_msg),
         attempt_hint(attempt),
         attempt.log_id,
         attempt.request_body,

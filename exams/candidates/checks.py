@@ -12,6 +12,7 @@ reader's language when shown.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,6 +21,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from ..models import CandidateApplication, ExamResult
+from ..wording import Message, message, renders
 from .mirror import Lookup, application_check, application_fetch_detail
 
 Hold = ExamResult.Hold
@@ -140,6 +142,16 @@ def hold_message(code: str, params: dict[str, Any], language: str | None = None)
             "stage": stage,
         }
     return ""
+
+
+def hold_refusal(verdict: Verdict) -> Message:
+    """Why a result would be held, as a stored message."""
+    return message("candidates.hold", hold=verdict.hold, facts=verdict.params)
+
+
+@renders("candidates.hold")
+def _hold_words(params: Mapping[str, Any]) -> str:
+    return hold_message(str(params.get("hold", "")), dict(params.get("facts") or {}))
 
 
 def result_hold_message(result: ExamResult) -> str:

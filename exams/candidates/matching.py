@@ -23,13 +23,13 @@ import datetime as dt
 import logging
 import time
 import unicodedata
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any, TypeVar
 
 from django.conf import settings
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from feishu import FeishuError, MissingScopeError, RateLimitedError
@@ -37,6 +37,7 @@ from feishu import FeishuError, MissingScopeError, RateLimitedError
 from ..gateway.client import get_client
 from ..gateway.limiter import get_limiter
 from ..models import CandidateApplication
+from ..wording import Message, message, renders
 from .mirror import mirror_store_detail, mirror_store_missing
 
 logger = logging.getLogger(__name__)
@@ -322,6 +323,30 @@ def sheet_rows_match(
         if progress is not None:
             progress(done, total)
     return matches, stats
+
+
+def match_refusal(match: dict[str, Any], *, unpicked: bool = False) -> Message:
+    """Why a row was not matched (or was left unpicked), as a stored message."""
+    return message(
+        "candidates.match",
+        reason=match.get("reason") or "",
+        facts=match.get("params") or {},
+        unpicked=unpicked,
+    )
+
+
+@renders("candidates.match")
+def _match_words(params: Mapping[str, Any]) -> str:
+    language = translation.get_language() or settings.LANGUAGE_CODE
+    said = match_message(
+        {"reason": params.get("reason"), "params": params.get("facts") or {}},
+        language,
+    )
+    if not said:
+        return _("The candidate was not looked up in Feishu.")
+    if params.get("unpicked"):
+        said += " " + _("No candidate was picked: the row is not imported.")
+    return said
 
 
 def match_message(match: dict[str, Any], language: str) -> str:

@@ -18,7 +18,6 @@ import logging
 from dataclasses import dataclass
 
 from django.utils import timezone
-from django.utils.translation import gettext as _
 
 from feishu import (
     Application,
@@ -32,6 +31,7 @@ from ..gateway.client import get_client
 from ..gateway.limiter import get_limiter
 from ..gateway.messages import staff_message
 from ..models import CandidateApplication
+from ..wording import stored
 
 logger = logging.getLogger(__name__)
 
@@ -206,8 +206,5 @@ def application_fetch_detail(application_id: str) -> Lookup:
 
 
 def missing_scope_message(scopes: str) -> str:
-    return _(
-        "The Feishu app may not read applications: grant it the permission "
-        "%(scopes)s in the Feishu developer console (Permissions & Scopes) and "
-        "publish a new app version; delivery resumes by itself."
-    ) % {"scopes": scopes}
+    """Why delivery pauses, as a stored message (``exams.wording``)."""
+    return stored("feishu.applications_scope", scopes=scopes)

@@ -22,7 +22,6 @@ from django.conf import settings
 from django.contrib.auth.models import User
 from django.db.models.functions import Now
 from django.utils import timezone
-from django.utils.translation import gettext as _
 
 from feishu import FeishuError, RateLimitedError, TestRecord
 
@@ -37,6 +36,7 @@ from ..models import (
     normalize_exam_name,
 )
 from ..models.recording import update_recorded
+from ..wording import Message, message, stored
 from .claims import attempt_complete
 from .pump import pump_request
 from .timing import backoff, seconds
@@ -146,7 +146,13 @@ def exam_results_reconcile(
                 request_body=f"application_id_list: {ids}",
             )
             attempt_complete(attempt, started, Outcome.RETRY, error=error)
-        _still_unknown(rows, actor=actor, source=source, force=force, why=error.msg)
+        _still_unknown(
+            rows,
+            actor=actor,
+            source=source,
+            force=force,
+            why=message("reconcile.search_failed", feishu_msg=error.msg),
+        )
         report.still_unknown += len(rows)
         return report
 
@@ -192,9 +198,7 @@ def exam_results_reconcile(
                 synced_at=Now(),
                 unknown_since=None,
                 next_attempt_at=None,
-                last_error_message=_(
-                    "Found in Feishu by reconciliation: the result was recorded once."
-                ),
+                last_error_message=stored("reconcile.found"),
             )
             report.adopted += 1
         elif (
@@ -211,9 +215,7 @@ def exam_results_reconcile(
                 unknown_since=None,
                 next_attempt_at=None,
                 dispatched_at=None,
-                last_error_message=_(
-                    "Feishu has no record of this result: it is sent again."
-                ),
+                last_error_message=stored("reconcile.not_found"),
             )
             report.resend += 1
         elif not same and trusted and attempt_started is not None:
@@ -223,14 +225,11 @@ def exam_results_reconcile(
             report.still_unknown += 1
         else:
             if len(same) > 1:
-                why = _("Feishu lists %(n)d matching records.") % {"n": len(same)}
+                why = message("reconcile.several", n=len(same))
             elif not trusted:
-                why = _(
-                    "tests/search has not been shown to list exams this portal "
-                    "creates, so an empty answer proves nothing."
-                )
+                why = message("reconcile.untrusted")
             else:
-                why = _("The matching record cannot be dated.")
+                why = message("reconcile.undated")
             _still_unknown([row], actor=actor, source=source, force=force, why=why)
             report.still_unknown += 1
     if report.resend:
@@ -290,7 +289,7 @@ def _update_row(row: ExamResult, *, actor: Any, source: str, **values: Any) -> N
 
 
 def _still_unknown(
-    rows: list[ExamResult], *, actor: Any, source: str, force: bool, why: str
+    rows: list[ExamResult], *, actor: Any, source: str, force: bool, why: Message
 ) -> None:
     now = timezone.now()
     give_up = seconds(settings.DELIVERY_RECONCILE_GIVE_UP_SECONDS)
@@ -301,11 +300,9 @@ def _still_unknown(
         ).count()
         if now - since > give_up:
             next_at = None
-            message = _(
-                "Outcome still unknown after checking Feishu for %(hours)d hours: %(why)s "
-                "Look the result up in Feishu, then use “Mark as delivered” or "
-                "“Resend anyway”."
-            ) % {"hours": give_up.total_seconds() // 3600, "why": why}
+            said = stored(
+                "reconcile.gave_up", hours=int(give_up.total_seconds() // 3600), why=why
+            )
         else:
             delay = backoff(
                 checks,
@@ -313,11 +310,8 @@ def _still_unknown(
                 settings.DELIVERY_RECONCILE_BACKOFF_CAP_SECONDS,
             )
             next_at = now + seconds(delay)
-            message = _(
-                "Outcome unknown: %(why)s The portal checks Feishu again later and "
-                "never sends it again on its own."
-            ) % {"why": why}
-        _update_row(row, actor=actor, source=source, last_error_message=message)
+            said = stored("reconcile.later", why=why)
+        _update_row(row, actor=actor, source=source, last_error_message=said)
         ExamResult.objects.filter(pk=row.pk, status=Status.UNKNOWN).update(
             next_attempt_at=next_at
         )

@@ -19,10 +19,10 @@ from dataclasses import dataclass
 
 from django.db import transaction
 from django.utils import timezone
-from django.utils.translation import gettext as _
 
 from ..models import ExamResult, HistorySource, SyncAttempt
 from ..models.recording import CHUNK, update_recorded
+from ..wording import stored
 
 Status = ExamResult.Status
 IN_FLIGHT_STATUSES = (Status.PENDING, Status.SENDING)
@@ -53,10 +53,7 @@ def exam_results_mark_restored_in_flight() -> RestoreReport:
     and attempts, so that reconciliation checks Feishu before anything is re-posted.
     """
     report = RestoreReport()
-    message = _(
-        "Restored from a backup: this result may have been delivered after the "
-        "backup was taken. The portal checks Feishu before sending it again."
-    )
+    message = stored("delivery.restored")
     now = timezone.now()
     with transaction.atomic():
         rows = list(

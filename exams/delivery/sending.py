@@ -18,7 +18,6 @@ import time
 from django.conf import settings
 from django.db.models import F
 from django.db.models.functions import Now
-from django.utils.translation import gettext as _
 
 from feishu import (
     FeishuError,
@@ -35,6 +34,7 @@ from ..gateway.limiter import get_limiter
 from ..gateway.messages import deployment_wide, staff_message
 from ..models import ExamResult, SyncAttempt
 from ..rules import result_operator_problem
+from ..wording import stored
 from .claims import (
     Claim,
     attempt_complete,
@@ -84,7 +84,7 @@ def exam_result_deliver(*, result_id: int) -> str:
             claim,
             status=Status.FAILED,
             last_error_code=None,
-            last_error_message=problem,
+            last_error_message=problem.stored(),
         )
         return "failed"
     try:
@@ -96,7 +96,11 @@ def exam_result_deliver(*, result_id: int) -> str:
             result.uuid or None,
         )
     except InvalidRequestError as error:
-        claim_finish(claim, status=Status.FAILED, last_error_message=str(error.msg))
+        claim_finish(
+            claim,
+            status=Status.FAILED,
+            last_error_message=stored("delivery.not_sendable", detail=error.msg),
+        )
         return "failed"
     attempt = attempt_record(
         claim, SyncAttempt.Call.CREATE_EXAM, body, settings.DELIVERY_LEASE_SECONDS
@@ -214,11 +218,9 @@ def _failed(
             claim_finish(
                 claim,
                 status=Status.FAILED,
-                last_error_message=_(
-                    "Gave up after %(n)d attempts: %(msg)s. Fix the cause and send "
-                    "again."
-                )
-                % {"n": attempts, "msg": error.msg},
+                last_error_message=stored(
+                    "delivery.gave_up", n=attempts, feishu_msg=error.msg
+                ),
                 **common,
             )
             return "failed"

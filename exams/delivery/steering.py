@@ -8,11 +8,11 @@ from __future__ import annotations
 from django.contrib.auth.models import User
 from django.db.models import QuerySet
 from django.db.models.functions import Now
-from django.utils.translation import gettext as _
 
 from ..models import ExamResult, HistorySource
 from ..models.history import HistoryReason
 from ..models.recording import update_recorded
+from ..wording import stored
 from .pump import pump_request_after_commit
 
 Status = ExamResult.Status
@@ -48,7 +48,7 @@ def exam_results_resend_anyway(
         unknown_since=None,
         next_attempt_at=None,
         dispatched_at=None,
-        last_error_message=_("Sent again by staff although the outcome was unknown."),
+        last_error_message=stored("delivery.resent_by_staff"),
     )
     pump_request_after_commit()
     return ids
@@ -68,7 +68,7 @@ def exam_result_mark_delivered(
         synced_at=Now(),
         unknown_since=None,
         next_attempt_at=None,
-        last_error_message=_("Marked as delivered by staff, who found it in Feishu."),
+        last_error_message=stored("delivery.marked_delivered"),
     )
     return bool(ids)
 

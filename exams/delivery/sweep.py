@@ -14,11 +14,11 @@ import uuid
 from django.conf import settings
 from django.db import transaction
 from django.db.models.functions import Now
-from django.utils.translation import gettext as _
 
 from ..gateway import enqueue
 from ..gateway.locks import lock_held
 from ..models import ExamResult, SyncAttempt
+from ..wording import stored
 from .claims import Claim, claim_finish
 from .pump import exam_results_dispatch_due
 from .reconcile import settle_seconds
@@ -107,10 +107,7 @@ def _reclaim(result_id: int, token: uuid.UUID | None) -> int:
                 status=Status.UNKNOWN,
                 unknown_since=Now(),
                 next_attempt_at=Now() + seconds(settle_seconds()),
-                last_error_message=_(
-                    "The worker sending this result stopped before Feishu answered. "
-                    "The portal checks Feishu before sending it again."
-                ),
+                last_error_message=stored("delivery.worker_stopped"),
             )
         else:
             done = claim_finish(claim, status=Status.PENDING, dispatched_at=None)

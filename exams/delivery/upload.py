@@ -7,7 +7,6 @@ import time
 
 from django.conf import settings
 from django.db.models.functions import Now
-from django.utils.translation import gettext as _
 
 from feishu import FeishuError, InvalidRequestError, RateLimitedError
 
@@ -16,6 +15,7 @@ from ..gateway.client import get_client
 from ..gateway.limiter import get_limiter
 from ..gateway.messages import deployment_wide, staff_message
 from ..models import ExamResult, SyncAttempt
+from ..wording import stored
 from .claims import attempt_complete, attempt_record, claim_finish, claim_with_permit
 from .gate import exam_result_gate
 from .pump import pump_request
@@ -87,8 +87,9 @@ def exam_result_upload_report(*, result_id: int, checked: bool = False) -> str:
             status=Status.FAILED if permanent else Status.PENDING,
             next_attempt_at=None if permanent else Now() + seconds(delay),
             last_error_code=error.code,
-            last_error_message=_("The report could not be uploaded: %(msg)s")
-            % {"msg": error.msg},
+            last_error_message=stored(
+                "delivery.report_upload_failed", feishu_msg=error.msg
+            ),
         )
         return "failed" if permanent else "retry"
     except OSError as error:
@@ -96,8 +97,7 @@ def exam_result_upload_report(*, result_id: int, checked: bool = False) -> str:
         claim_finish(
             claim,
             status=Status.FAILED,
-            last_error_message=_("The report file cannot be read: %(error)s")
-            % {"error": error},
+            last_error_message=stored("delivery.report_unreadable", error=str(error)),
         )
         return "failed"
     attempt_complete(

@@ -6,9 +6,9 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
-from django.utils.translation import gettext as _
 
 from ..models import FeishuIdentity
+from ..wording import TEMPLATES
 
 
 class OperatorMissingError(ValidationError):
@@ -25,12 +25,8 @@ def operator_for(*, user: User, user_id_type: str) -> tuple[str, str]:
     operator_id = identity.id_of_type(user_id_type) if identity else ""
     if not operator_id:
         raise OperatorMissingError(
-            _(
-                "Your login “%(user)s” has no Feishu %(type)s for the app %(app)s, so "
-                "the portal cannot fill in the operator. Enter the operator ID, or ask "
-                "an administrator to add your Feishu identity."
-            )
-            % {"user": user.get_username(), "type": user_id_type, "app": app_id},
-            code="operator_missing",
+            TEMPLATES["operator.missing"],
+            code="operator.missing",
+            params={"user": user.get_username(), "type": user_id_type, "app": app_id},
         )
     return operator_id, app_id

@@ -49,7 +49,8 @@ def _send_blocker(result: ExamResult) -> str | None:
     """Why ``result`` cannot be queued for delivery now, or None."""
     if result.status not in ExamResult.EDITABLE_STATUSES:
         return _("it is %(status)s") % {"status": result.get_status_display()}
-    return result_operator_problem(result)
+    problem = result_operator_problem(result)
+    return str(problem) if problem else None
 
 
 def exam_result_save(

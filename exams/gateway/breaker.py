@@ -20,9 +20,9 @@ from django.core.cache import cache
 from django.db.models import F, Q
 from django.db.models.functions import Now
 from django.utils import timezone
-from django.utils.translation import gettext as _
 
 from ..models import FeishuAppState
+from ..wording import stored
 
 logger = logging.getLogger(__name__)
 
@@ -143,12 +143,11 @@ def record_server_failure(*, code: int | None, message: str) -> None:
     state.refresh_from_db(fields=["consecutive_failures"])
     if state.consecutive_failures >= settings.DELIVERY_BREAKER_FAILURE_THRESHOLD:
         trip(
-            reason=_(
-                "Feishu answered %(count)d times in a row with a server error "
-                "(%(message)s); delivery resumes by itself once Feishu answers "
-                "normally again."
-            )
-            % {"count": state.consecutive_failures, "message": message},
+            reason=stored(
+                "feishu.server_errors",
+                count=state.consecutive_failures,
+                feishu_msg=message,
+            ),
             code=code,
         )
 

@@ -3,8 +3,6 @@ kept as Feishu sent it."""
 
 from __future__ import annotations
 
-from django.utils.translation import gettext as _
-
 from feishu import (
     CredentialsError,
     FeishuError,
@@ -15,41 +13,28 @@ from feishu import (
     TokenError,
 )
 
+from ..wording import stored
+
 
 def staff_message(error: FeishuError) -> str:
-    """What a failure means, in words staff understand; Feishu's own message is
-    kept as Feishu sent it."""
+    """What a failure means, as a stored message (``exams.wording``): worded for
+    whoever reads it, with Feishu's own message beside it as Feishu sent it."""
+    said = error.msg or ""
     if isinstance(error, ParameterError):
-        return _(
-            "Feishu refused the result as invalid (parameter error 1002002): "
-            "“%(msg)s”. Check the application ID, exam name, score and operator, "
-            "then send again."
-        ) % {"msg": error.msg}
+        return stored("feishu.param_error", feishu_msg=said)
     if isinstance(error, MissingScopeError):
-        return _(
-            "The Feishu app lacks the permission %(scopes)s. Grant it in the Feishu "
-            "developer console (Permissions & Scopes) and publish a new app version; "
-            "delivery resumes by itself."
-        ) % {"scopes": ", ".join(error.scopes) or "hire:exam"}
-    if isinstance(error, CredentialsError):
-        return _(
-            "Feishu refused the app's credentials: check FEISHU_APP_ID and "
-            "FEISHU_APP_SECRET (and that the app is enabled). Delivery resumes by "
-            "itself once they work."
+        return stored(
+            "feishu.missing_scope", scopes=", ".join(error.scopes) or "hire:exam"
         )
+    if isinstance(error, CredentialsError):
+        return stored("feishu.credentials", feishu_msg=said)
     if isinstance(error, RateLimitedError):
-        return _("Feishu's rate limit was reached; the result is sent again later.")
+        return stored("feishu.rate_limited")
     if isinstance(error, TokenError):
-        return _(
-            "Feishu did not issue a usable access token (%(msg)s): check that the app "
-            "is enabled and its credentials are right. Delivery resumes by itself."
-        ) % {"msg": error.msg}
+        return stored("feishu.token", feishu_msg=said)
     if error.retry == Retry.UNKNOWN:
-        return _(
-            "Feishu may or may not have recorded this result (%(msg)s). The portal "
-            "checks Feishu before sending it again, so it is never recorded twice."
-        ) % {"msg": error.msg}
-    return _("Sending failed: %(msg)s. It is sent again later.") % {"msg": error.msg}
+        return stored("feishu.maybe_recorded", feishu_msg=said)
+    return stored("feishu.failed_retry", feishu_msg=said)
 
 
 def deployment_wide(error: FeishuError) -> bool:

@@ -7,10 +7,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-from django.utils import translation
-from django.utils.translation import gettext as _
-
-from ..candidates.matching import match_message
+from ..candidates.matching import match_refusal
 from .plan import INVALID, TO_PICK, Checked
 
 
@@ -25,7 +22,6 @@ def resolve_matches(
     match or staff's pick gives it; a refused row is invalid with the reason; a
     row still to pick waits (``TO_PICK``), or is refused when the import goes
     ahead (``refuse_unpicked``). ``checked`` is left as it was."""
-    language = translation.get_language() or "en"
     resolved = Checked(
         rows=list(checked.rows),
         errors=list(checked.errors),
@@ -55,13 +51,7 @@ def resolve_matches(
                 [
                     row.number,
                     field_name,
-                    match_message(match, language)
-                    + (
-                        " " + _("No candidate was picked: the row is not imported.")
-                        if match.get("status") == "pick"
-                        else ""
-                    )
-                    or _("The candidate was not looked up in Feishu."),
+                    match_refusal(match, unpicked=match.get("status") == "pick").data(),
                 ]
             )
             resolved.mark(row.number, INVALID)

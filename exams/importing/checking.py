@@ -8,19 +8,20 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import User
-from django.utils import translation
+from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
-from ..candidates.checks import applications_check_now, hold_message
+from .. import wording
+from ..candidates.checks import applications_check_now, hold_refusal
 from ..candidates.lookups import applications_request_lookup
 from ..candidates.matching import (
     MatchingError,
     SheetRow,
-    match_message,
+    match_refusal,
     sheet_rows_match,
 )
 from ..entry.operators import OperatorMissingError, operator_for
-from ..models import ExamResult, ImportBatch
+from ..models import ImportBatch
 from . import plan as planning
 from . import reading
 from .candidate_rows import resolve_matches
@@ -34,18 +35,15 @@ def max_upload_bytes() -> int:
 
 def operator_default(
     actor: User | None,
-) -> tuple[tuple[str, str] | None, str | None]:
+) -> tuple[tuple[str, str] | None, ValidationError | None]:
     """(operator id, app id) to fill in rows without an operator, or why there is
     none (then such rows are invalid)."""
     if actor is None:
-        return None, _(
-            "The row has no operator ID, and the import was not run as a staff member "
-            "whose Feishu identity could fill it in (give --operator USERNAME)."
-        )
+        return None, wording.refusal("import.no_operator")
     try:
         return operator_for(user=actor, user_id_type=settings.FEISHU_USER_ID_TYPE), None
     except OperatorMissingError as error:
-        return None, " ".join(str(m) for m in error.messages)
+        return None, error
 
 
 def check_size(content: bytes) -> None:
@@ -108,7 +106,6 @@ def matching_report(
 ) -> dict[str, Any]:
     """The preview's part about candidates' rows: how each was matched, and the
     rows whose application staff must pick, with the candidates found."""
-    language = translation.get_language() or settings.LANGUAGE_CODE
     to_pick = []
     by: dict[str, int] = {}
     for row in checked.to_match:
@@ -123,7 +120,7 @@ def matching_report(
                     "contact": row.email
                     if match.get("by") == "email"
                     else f"+{row.mobile_code} {row.mobile}",
-                    "message": match_message(match, language),
+                    "message": match_refusal(match).data(),
                     "candidates": match.get("candidates") or [],
                 }
             )
@@ -152,7 +149,7 @@ def checks_report(plan: planning.Plan) -> list[list[Any]]:
     verdicts = applications_check_now(ids, at_most=settings.CANDIDATE_MATCH_INLINE_ROWS)
     applications_request_lookup(ids)
     return [
-        [row.number, row.application_id, hold_message(verdict.hold, verdict.params)]
+        [row.number, row.application_id, hold_refusal(verdict).data()]
         for row in sorted(rows, key=lambda r: r.number)
         if (verdict := verdicts.get(row.application_id)) and verdict.hold
     ]
@@ -165,7 +162,6 @@ def preview_report(table: reading.Table, plan: planning.Plan) -> dict[str, Any]:
         sample = list(sample)
         sample[1] = planning.KIND_NAMES.get(kinds[sample[0] - 2], "")
         samples.append(sample)
-    statuses = dict(ExamResult.Status.choices)
     return {
         "format": table.format,
         "encoding": table.encoding,
@@ -177,7 +173,7 @@ def preview_report(table: reading.Table, plan: planning.Plan) -> dict[str, Any]:
                 change.row.number,
                 change.row.application_id,
                 change.row.exam_resource_name,
-                str(statuses[change.status]),
+                wording.message(f"status.{change.status}").data(),
                 change.diff,
             ]
             for change in plan.changes

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import re
 
+from django.utils.translation import gettext_lazy as _
+
 # The importable columns, by Feishu field name, with the labels staff see on the
 # Feishu page (and in its own exports).
 FIELDS: dict[str, tuple[str, ...]] = {
@@ -29,6 +31,7 @@ IDENTIFYING = ("application_id", "email", "mobile")
 # export imports back as it is.
 EXPORT_ONLY: tuple[str, ...] = (
     "status",
+    "status_label",
     "exam_id",
     "operate_time",
     "attempts",
@@ -46,6 +49,29 @@ LABELS = {
     "uuid": "uuid (报告附件 ID)",
     "operator_id": "operator_id (添加人用户 id)",
 }
+# What staff call each column, in their language: an import's errors name the
+# column by this, never by its Feishu field name.
+COLUMN_LABELS = {
+    "application_id": _("Application ID"),
+    "exam_resource_name": _("Exam name"),
+    "score": _("Score"),
+    "uuid": _("Report attachment ID"),
+    "operator_id": _("Operator's Feishu ID"),
+    "name": _("Name"),
+    "email": _("Email"),
+    "mobile": _("Mobile"),
+    "mobile_code": _("Country calling code"),
+}
+
+
+def column_label(name: str, header: str = "") -> str:
+    """A column as staff know it: its label, with the file's own header beside it
+    when the file called it something else."""
+    label = str(COLUMN_LABELS.get(name, name))
+    if header and header not in (name, label):
+        return f"{label} ({header})"
+    return label
+
 
 # A cell starting with one of these is a formula (or DDE payload) to a spreadsheet.
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
@@ -58,6 +84,7 @@ EXPORT_COLUMNS: tuple[str, ...] = (*FIELDS, *EXPORT_ONLY)
 EXPORT_VALUES: dict[str, str] = {
     **{name: name for name in FIELDS},
     "status": "status",
+    "status_label": "status",
     "exam_id": "exam_id",
     "operate_time": "operate_time",
     "attempts": "attempts",

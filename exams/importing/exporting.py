@@ -23,11 +23,22 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
 from ..models import ExamResult
+from ..wording import render
 from .columns import EXPORT_COLUMNS, EXPORT_VALUES, neutralise
 
 CHUNK = 2000
 COLUMNS = EXPORT_COLUMNS
-_VALUES = tuple(EXPORT_VALUES[column] for column in COLUMNS)
+# Read from the database once each; a label column repeats its value's column.
+_VALUES = tuple(dict.fromkeys(EXPORT_VALUES[column] for column in COLUMNS))
+_POSITIONS = tuple(_VALUES.index(EXPORT_VALUES[column]) for column in COLUMNS)
+# Columns for staff to read beside the machine's values: in the exporter's
+# language; the values stay as stored, so the export imports back as it is.
+_SHOWN: dict[str, Callable[[Any], Any]] = {
+    "status_label": lambda value: (
+        ExamResult.Status(value).label if value in ExamResult.Status.values else value
+    ),
+    "last_error": render,
+}
 CONTENT_TYPES = {
     "csv": "text/csv; charset=utf-8",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
@@ -62,7 +73,10 @@ def export_rows(
     ):
         if progress is not None and count % CHUNK == 0:
             progress(count)
-        yield row
+        yield tuple(
+            _SHOWN[column](row[position]) if column in _SHOWN else row[position]
+            for column, position in zip(COLUMNS, _POSITIONS, strict=True)
+        )
     if progress is not None:
         progress(count)
 

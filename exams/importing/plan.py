@@ -15,9 +15,8 @@ from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.utils.translation import gettext as _
 
-from .. import rules
+from .. import rules, wording
 from ..candidates.matching import normalise_mobile
 from ..models import ExamResult, normalize_exam_name
 from . import reading
@@ -139,14 +138,16 @@ class Plan:
         return counts
 
 
-def _message(error: ValidationError) -> str:
-    return " ".join(str(m) for m in error.messages)
+def _message(error: ValidationError) -> dict[str, Any] | str:
+    """A row's refusal as the report keeps it: its code and facts, put into words
+    in the reader's language when the preview is read."""
+    return wording.from_error(error)
 
 
 def check_rows(
     raw_rows: Iterable[tuple[int, dict[str, Any]]],
     *,
-    operator_missing: str | None,
+    operator_missing: ValidationError | None,
     progress: Callable[[int], None] | None = None,
 ) -> Checked:
     """Validate each row on its own. ``operator_missing`` is why a row without an
@@ -195,26 +196,22 @@ def check_rows(
         elif identity["email"] and not _EMAIL.fullmatch(identity["email"]):
             refuse(
                 "email",
-                ValidationError(
-                    _("“%(value)s” is not an email address.")
-                    % {"value": identity["email"]}
-                ),
+                wording.refusal("import.email_invalid", value=identity["email"]),
             )
         elif identity["mobile"] and not identity["mobile"].isdigit():
             refuse(
                 "mobile",
-                ValidationError(
-                    _("“%(value)s” is not a mobile number.")
-                    % {"value": reading.cell_text(raw.get("mobile"))}
+                wording.refusal(
+                    "import.mobile_invalid", value=reading.cell_text(raw.get("mobile"))
                 ),
             )
         elif not (identity["email"] or identity["mobile"]):
             refuse(
                 "application_id",
-                ValidationError(
-                    _("Enter the application ID, or the candidate's email or mobile.")
+                wording.refusal(
+                    "import.no_identity"
                     if raw.keys() & {"email", "mobile"}
-                    else _("Enter the application ID.")
+                    else "application_id.required"
                 ),
             )
         try:
@@ -236,16 +233,15 @@ def check_rows(
         if len(operator_id) > MAX_ID_LENGTH:
             refuse(
                 "operator_id",
-                ValidationError(
-                    _("The operator ID is longer than %(max)s characters.")
-                    % {"max": MAX_ID_LENGTH}
-                ),
+                wording.refusal("import.operator_too_long", max=MAX_ID_LENGTH),
             )
         elif not operator_id and operator_missing:
-            refuse("operator_id", ValidationError(operator_missing))
+            refuse("operator_id", operator_missing)
         else:
             try:
-                rules.refuse_control_characters(operator_id, _("The operator ID"))
+                rules.refuse_control_characters(
+                    operator_id, wording.TEMPLATES["label.operator_id"]
+                )
             except ValidationError as error:
                 refuse("operator_id", error)
         if len(checked.samples) < SAMPLE_ROWS:
@@ -339,17 +335,13 @@ def _refuse_conflicting_duplicates(checked: Checked) -> tuple[list[ImportRow], i
                 [
                     row.number,
                     differing,
-                    _(
-                        "Rows %(rows)s are the same result (application %(application)s, "
-                        "exam “%(exam)s”) with different values (scores %(scores)s): "
-                        "none of them is imported. Keep the right one and import again."
-                    )
-                    % {
-                        "rows": numbers,
-                        "application": row.application_id,
-                        "exam": row.exam_resource_name,
-                        "scores": scores,
-                    },
+                    wording.message(
+                        "import.same_result_differs",
+                        rows=numbers,
+                        application=row.application_id,
+                        exam=row.exam_resource_name,
+                        scores=scores,
+                    ).data(),
                 ]
             )
             checked.mark(row.number, INVALID)
@@ -371,7 +363,6 @@ def classify(checked: Checked, *, operator_app_id: str) -> Plan:
     )
     candidates, duplicates = _refuse_conflicting_duplicates(checked)
     plan = Plan(checked=checked, duplicates=duplicates)
-    statuses = dict(ExamResult.Status.choices)
     for start in range(0, len(candidates), CHUNK):
         chunk = candidates[start : start + CHUNK]
         existing: dict[Key, tuple[Any, ...]] = {
@@ -419,21 +410,20 @@ def classify(checked: Checked, *, operator_app_id: str) -> Plan:
                 )
                 checked.mark(row.number, CHANGED)
             else:
-                plan.conflicts.append(conflict_entry(row, str(statuses[status]), diff))
+                plan.conflicts.append(conflict_entry(row, status, diff))
                 checked.mark(row.number, CONFLICT)
     return plan
 
 
 def conflict_entry(row: ImportRow, status: str, diff: dict[str, Any]) -> list[Any]:
+    """[row, application, exam, status, diff, why] of a row the import leaves
+    alone; the status and why as stored messages (``wording.render`` reads them)."""
+    shown = wording.message(f"status.{status}")
     return [
         row.number,
         row.application_id,
         row.exam_resource_name,
-        status,
+        shown.data(),
         diff,
-        _(
-            "This result is %(status)s: Feishu offers no way to update an exam result, "
-            "so the import does not change it."
-        )
-        % {"status": status},
+        wording.message("import.not_editable", status=shown).data(),
     ]

@@ -13,7 +13,6 @@ from django.conf import settings
 from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
 from django.utils import timezone
-from django.utils.translation import gettext as _
 
 from .. import rules
 from ..entry.services import exam_results_send
@@ -211,9 +210,7 @@ def _write(
             for change in part:
                 if change.pk not in updated:
                     written.lost_races.append(
-                        planning.conflict_entry(
-                            change.row, _("claimed for delivery"), change.diff
-                        )
+                        planning.conflict_entry(change.row, "claimed", change.diff)
                     )
     if written.lost_races and all_or_nothing:
         raise ImportRefusedError

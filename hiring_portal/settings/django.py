@@ -98,6 +98,9 @@ LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = env.str("DJANGO_TIME_ZONE", default="Asia/Shanghai")
 USE_I18N = True
 USE_TZ = True
+# Times as staff read them in their language (Django 5 always localizes); English
+# gets a 24-hour clock with no trailing dot (hiring_portal/formats/en).
+FORMAT_MODULE_PATH = ["hiring_portal.formats"]
 
 STATIC_URL = "static/"
 STATIC_ROOT = Path(env.str("DJANGO_STATIC_ROOT", default=str(BASE_DIR / "staticfiles")))

@@ -22,6 +22,7 @@ from exams.models import (
     HistoricalExamResult,
     ImportBatch,
 )
+from exams.wording import render
 from hiring_portal.log import JsonFormatter
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.embedded]
@@ -69,7 +70,7 @@ def test_each_case_of_the_vendor_sheet(demo, staff):
     assert matches["10"]["status"] == "pick"
     assert len(matches["10"]["candidates"]) == 2
     # 黄丽: her only application is terminated: refused with the reason.
-    errors = {row: message for row, _field, message in report["errors"]}
+    errors = {row: render(message) for row, _field, message in report["errors"]}
     assert "terminated" in errors[11] and "Candidate declined" in errors[11]
     # 林晨: Feishu knows the email as 林琛's: shown for staff to confirm.
     assert matches["12"]["reason"] == "name_differs"
@@ -110,7 +111,7 @@ def test_rows_left_unpicked_are_refused_at_confirmation(demo, staff):
     )
     batch = service.import_batch_confirm(batch=batch, actor=staff)
     assert batch.created_count == 8
-    errors = {row: message for row, _f, message in batch.report["errors"]}
+    errors = {row: render(message) for row, _f, message in batch.report["errors"]}
     assert "No candidate was picked" in errors[10]
 
 
@@ -187,9 +188,9 @@ def test_the_preview_says_which_rows_the_check_would_hold(demo, staff):
     ).encode()
     batch = service.import_batch_create(content=content, file_name="a.csv", actor=staff)
     # (GET /applications/:id gives the reason in Feishu's words only.)
-    assert batch.report["checks"] == [
-        [3, "6912000000000000011", "The application was terminated: 候选人拒绝"]
-    ]
+    [(row, application_id, why)] = batch.report["checks"]
+    assert (row, application_id) == (3, "6912000000000000011")
+    assert render(why) == "The application was terminated: 候选人拒绝"
     assert batch.report["counts"]["new"] == 2
 
 

@@ -10,6 +10,7 @@ from django.urls import reverse
 from exams.audit.history import result_changes
 from exams.entry import services
 from exams.models import ExamResult, HistorySource, SyncAttempt
+from exams.wording import render
 from tests.broker import broker_down
 from tests.delivery.conftest import wait_until
 from tests.factories import exam_result_form
@@ -96,8 +97,8 @@ def test_a_parameter_error_fails_the_result_once_without_retry(
     start_worker(env={"CANDIDATE_CHECK_BEFORE_SEND": "false"})
     result = send(exam_result_factory, application_id="6891565253964800001")
     row = wait_until(lambda: settled(result, Status.FAILED), what="failed")
-    assert "1002002" in row.last_error_message
-    assert "application not exist" in row.last_error_message
+    assert "1002002" in render(row.last_error_message)
+    assert "Feishu said: “application not exist" in render(row.last_error_message)
     assert row.last_error_code == 1002002
     assert SyncAttempt.objects.filter(result=result).count() == 1
 
@@ -195,7 +196,7 @@ def test_a_missing_scope_pauses_delivery_fails_nothing_and_resumes_once_fixed(
         lambda: FeishuAppState.objects.filter(paused_since__isnull=False).first(),
         what="paused",
     )
-    assert "hire:exam" in state.pause_reason
+    assert "hire:exam" in render(state.pause_reason)
     client.force_login(superuser)
     page = client.get(reverse("admin:exams_examresult_changelist")).content.decode()
     assert "hire:exam" in page

@@ -13,6 +13,7 @@ from exams.audit.alerts import exam_results_check_feishu
 from exams.audit.history import result_changes
 from exams.models import ExamResult, HistorySource, SyncAttempt
 from exams.models.recording import save_recorded
+from exams.wording import render
 
 pytestmark = [pytest.mark.embedded]
 Status = ExamResult.Status
@@ -71,7 +72,7 @@ def test_check_feishu_leaves_a_result_unknown_when_search_cannot_be_trusted(
     assert "1 still unknown" in response.content.decode()
     result.refresh_from_db()
     assert result.status == Status.UNKNOWN
-    assert "has not been shown to list" in result.last_error_message
+    assert "has not been shown to list" in render(result.last_error_message)
 
 
 def test_resend_anyway_asks_first_and_carries_select_all_as_the_filter(

@@ -20,6 +20,7 @@ from exams.audit.history import result_changes
 from exams.entry import services
 from exams.gateway.client import get_client
 from exams.models import ExamResult, HistorySource, SyncAttempt
+from exams.wording import render
 from tests.delivery.conftest import (  # noqa: F401 - fixtures used by name
     sandbox,
     sandbox_server,
@@ -69,7 +70,7 @@ def test_mark_restored_in_flight_moves_pending_and_sending_to_unknown_with_histo
         assert change.changes["status"][1] == "unknown"
         attempt = SyncAttempt.objects.get(result_id=row.pk)
         assert attempt.outcome == SyncAttempt.Outcome.UNKNOWN
-        assert "Restored from a backup" in attempt.feishu_msg
+        assert "Restored from a backup" in render(attempt.feishu_msg)
     fresh = ExamResult.objects.get(pk=sending.pk)
     assert fresh.lease_token is None
     assert fresh.unknown_since is not None

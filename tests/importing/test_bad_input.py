@@ -11,12 +11,14 @@ import zipfile
 
 import openpyxl
 import pytest
+from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from exams import rules
 from exams.importing import reading, service
 from exams.models import ExamResult, ImportBatch
+from exams.wording import render
 from tests.admin.test_forms import VALID, form_errors
 from tests.factories import UserFactory
 
@@ -40,7 +42,7 @@ def row_errors(content: bytes, staff) -> dict[str, str]:
     batch = service.import_batch_create(
         content=content, file_name="results.csv", actor=staff
     )
-    return {field: message for _row, field, message in batch.report["errors"]}
+    return {field: render(message) for _row, field, message in batch.report["errors"]}
 
 
 @pytest.mark.parametrize(
@@ -61,7 +63,7 @@ def row_errors(content: bytes, staff) -> dict[str, str]:
     ],
 )
 def test_scores_a_decimal_would_take_loosely_are_refused_with_the_reason(score, says):
-    with pytest.raises(rules.ValidationError) as refused:
+    with pytest.raises(ValidationError) as refused:
         rules.parse_score(score)
     assert says in " ".join(refused.value.messages)
 
@@ -112,7 +114,9 @@ def test_application_id_zero_and_loose_attachment_ids_are_refused(staff):
     batch = service.import_batch_create(
         content=content, file_name="ids.csv", actor=staff
     )
-    errors = {(row, field): message for row, field, message in batch.report["errors"]}
+    errors = {
+        (row, field): render(message) for row, field, message in batch.report["errors"]
+    }
     assert "never begin with 0" in errors[(2, "application_id")]
     assert "attachment ID" in errors[(3, "uuid")]
 
@@ -173,7 +177,7 @@ def test_control_characters_are_refused_on_the_form_and_in_an_import(staff):
         file_name="controls.csv",
         actor=staff,
     )
-    errors = {field: message for _row, field, message in batch.report["errors"]}
+    errors = {field: render(message) for _row, field, message in batch.report["errors"]}
     assert "U+0000" in errors["exam_resource_name"]
     assert "“8␁8” is not a number" in errors["score"]
     # The preview shows what the file held, control characters made visible (a

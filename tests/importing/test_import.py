@@ -16,6 +16,7 @@ from django.utils import timezone
 from exams.audit.history import changes_of, result_changes
 from exams.importing import reading, service
 from exams.models import ExamResult, HistoricalExamResult, ImportBatch
+from exams.wording import render
 from tests.factories import UserFactory, generated_csv
 
 pytestmark = [pytest.mark.django_db, pytest.mark.embedded]
@@ -47,7 +48,7 @@ def import_now(content: bytes, actor, name="results.csv", **options) -> ImportBa
 def errors_by_row(batch: ImportBatch) -> dict[int, list[tuple[str, str]]]:
     found: dict[int, list[tuple[str, str]]] = {}
     for number, field, message in batch.report["errors"]:
-        found.setdefault(number, []).append((field, message))
+        found.setdefault(number, []).append((field, render(message)))
     return found
 
 
@@ -316,15 +317,10 @@ def test_a_changed_score_updates_a_result_staff_may_still_change(
     )
 
     batch = preview(csv_bytes(f"1,笔试,61.5,,{OPERATOR}"), staff)
-    assert batch.report["changes"] == [
-        [
-            2,
-            "1",
-            "笔试",
-            str(ExamResult.Status(status).label),
-            {"score": ["60.0", "61.5"]},
-        ]
-    ]
+    [change] = batch.report["changes"]
+    assert change[:3] == [2, "1", "笔试"]
+    assert render(change[3]) == str(ExamResult.Status(status).label)
+    assert change[4] == {"score": ["60.0", "61.5"]}
     batch = service.import_batch_confirm(batch=batch, actor=staff)
 
     assert batch.updated_count == 1
@@ -355,7 +351,7 @@ def test_a_changed_score_for_a_result_that_may_be_in_feishu_is_a_conflict(
     [conflict] = batch.report["conflicts"]
     assert conflict[0] == 2
     assert conflict[4] == {"score": ["60.0", "61.5"]}
-    assert "no way to update" in conflict[5]
+    assert "no way to update" in render(conflict[5])
     result.refresh_from_db()
     assert result.score == Decimal("60.0")
     assert ExamResult.objects.count() == 1

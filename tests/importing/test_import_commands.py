@@ -58,14 +58,14 @@ def test_import_of_the_bad_sample_reports_each_bad_row_and_exits_non_zero(staff)
 
     assert code == 1
     for line in (
-        "row 3, application_id: Enter the application ID.",
-        "row 4, exam_resource_name: Enter the exam name.",
-        "row 5, score: “ninety” is not a number",
-        "row 6, score: 95.55 has more than one decimal place",
-        "row 7, score: The score cannot be negative (-3).",
-        "row 8, application_id: “68915652539648600x7” is not an application ID",
-        "row 2, score: Rows 2, 9 are the same result",
-        "row 9, score: Rows 2, 9 are the same result",
+        "row 3, Application ID: Enter the application ID.",
+        "row 4, Exam name: Enter the exam name.",
+        "row 5, Score: “ninety” is not a number",
+        "row 6, Score: 95.55 has more than one decimal place",
+        "row 7, Score: The score cannot be negative (-3).",
+        "row 8, Application ID: “68915652539648600x7” is not an application ID",
+        "row 2, Score: Rows 2, 9 are the same result",
+        "row 9, Score: Rows 2, 9 are the same result",
     ):
         assert line in output
     assert "8 row(s) were refused" in output
@@ -93,7 +93,7 @@ def test_without_operator_rows_without_one_are_refused(tmp_path, db):
     output, code = run("import_exam_results", str(path))
 
     assert code == 1
-    assert "row 2, operator_id: The row has no operator ID" in output
+    assert "row 2, Operator's Feishu ID: The row has no operator ID" in output
     assert list(ExamResult.objects.values_list("application_id", flat=True)) == ["2"]
 
 

@@ -15,7 +15,9 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from exams.importing import reading, service
+from exams.importing.columns import column_label
 from exams.models import HistorySource, ImportBatch
+from exams.wording import render
 
 MAX_CHANGES_LISTED = 100
 
@@ -139,13 +141,17 @@ class Command(BaseCommand):
                 f"{matched.get('mobile', 0)} by mobile"
             )
         for number, name, message in report.get("errors", []):
-            write(f"  row {number}, {headers.get(name) or name}: {message}")
+            column = column_label(name, headers.get(name, ""))
+            write(f"  row {number}, {column}: {render(message)}")
         for number, app, exam, _status, diff, why in report.get("conflicts", []):
-            write(f"  row {number}, {app} / {exam}: in conflict ({_diff(diff)}). {why}")
+            write(
+                f"  row {number}, {app} / {exam}: in conflict ({_diff(diff)}). "
+                f"{render(why)}"
+            )
         changes = report.get("changes", [])
         listed = changes if verbosity >= 2 else changes[:MAX_CHANGES_LISTED]
         for number, app, exam, status, diff in listed:
-            write(f"  row {number}, {app} / {exam} ({status}): {_diff(diff)}")
+            write(f"  row {number}, {app} / {exam} ({render(status)}): {_diff(diff)}")
         if len(listed) < len(changes):
             write(f"  … and {len(changes) - len(listed)} more changed (-v 2 lists all)")
         for number, was, now in report.get("differences", []):

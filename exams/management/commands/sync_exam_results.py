@@ -12,6 +12,7 @@ from django.db.models import Q
 from exams.candidates.checks import result_hold_message
 from exams.entry import services
 from exams.models import ExamResult, HistorySource
+from exams.wording import render
 
 Status = ExamResult.Status
 CHOICES = (Status.DRAFT, Status.PENDING, Status.FAILED, Status.HELD, Status.UNKNOWN)
@@ -85,7 +86,7 @@ class Command(BaseCommand):
             self.stdout.write(self.style.SUCCESS(f"All {total} results delivered."))
             return
         for result in not_synced[:200]:
-            why = result_hold_message(result) or result.last_error_message
+            why = result_hold_message(result) or render(result.last_error_message)
             self.stdout.write(
                 f"#{result.pk} {result.application_id} {result.exam_resource_name}: "
                 f"{result.get_status_display()} {why}".rstrip()
