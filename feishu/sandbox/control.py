@@ -94,6 +94,7 @@ def _stats(state: State, data: Any, params: dict[str, str]) -> JsonObject:
             "requests": dict(state.requests),
             "api_requests": dict(state.api_requests),
             "rate_limited_by_api": dict(state.rate_limited_by_api),
+            "rate_limited_by_window": dict(state.rate_limited_by_window),
             "user_agents": dict(state.user_agents),
             "exams": len(state.exams),
             "attachments": len(state.attachments),

@@ -59,6 +59,8 @@ class State:
     requests: Counter[str] = field(default_factory=Counter)
     api_requests: Counter[str] = field(default_factory=Counter)
     rate_limited_by_api: Counter[str] = field(default_factory=Counter)
+    # "<api> <limit>/s" or "<api> <limit>/min": which window refused
+    rate_limited_by_window: Counter[str] = field(default_factory=Counter)
     user_agents: Counter[str] = field(default_factory=Counter)
     api_connections: set[int] = field(default_factory=set)
     connections_opened: int = 0
@@ -82,6 +84,7 @@ class State:
             self.requests.clear()
             self.api_requests.clear()
             self.rate_limited_by_api.clear()
+            self.rate_limited_by_window.clear()
             self.user_agents.clear()
             self.api_connections.clear()
             self.connections_opened = 0
@@ -157,6 +160,9 @@ class State:
                 limit, reset = refused
                 self.rate_limited += 1
                 self.rate_limited_by_api[api] += 1
+                per_second, _ = self.limits(api)
+                window = "s" if limit == per_second else "min"
+                self.rate_limited_by_window[f"{api} {limit}/{window}"] += 1
                 raise Reply(
                     429,
                     {"code": 99991400, "msg": "request trigger frequency limit"},
