@@ -219,10 +219,13 @@ class ResultSpreadsheetMixin(_ResultAdminBase):
             "admin/exams/examresult/import.html",
             self._context(
                 request,
-                title=_("Import exam results"),
+                title=_("Import a spreadsheet of exam results"),
                 form=form,
                 recent=recent,
                 background_rows=service.background_threshold(),
+                history_url=reverse("admin:exams_importbatch_changelist")
+                if request.user.has_perm("exams.view_importbatch")
+                else "",
             ),
         )
 

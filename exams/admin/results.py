@@ -22,7 +22,12 @@ from ..gateway import breaker
 from ..models import ExamResult, SyncAttempt
 from . import candidates, result_page
 from .actions import ACTIONS
-from .base import ReadOnlyPermissions, refuse_unavailable_action, staff_user
+from .base import (
+    ReadOnlyPermissions,
+    TitledAdmin,
+    refuse_unavailable_action,
+    staff_user,
+)
 from .changelist import CappedCountPaginator, ExamNameFilter, search_exam_results
 from .forms import ExamResultForm
 from .importing import ResultSpreadsheetMixin
@@ -90,7 +95,7 @@ class SyncAttemptInline(ReadOnlyPermissions, admin.TabularInline):
 
 
 @admin.register(ExamResult)
-class ExamResultAdmin(ResultSpreadsheetMixin, admin.ModelAdmin):
+class ExamResultAdmin(ResultSpreadsheetMixin, TitledAdmin):
     form = ExamResultForm
     change_form_template = "admin/exams/examresult/audit_change_form.html"
     list_display = (
@@ -279,6 +284,8 @@ class ExamResultAdmin(ResultSpreadsheetMixin, admin.ModelAdmin):
             if obj is None
             else self.has_change_permission(request, obj)
         ) and (obj is None or obj.is_editable)
+        if add:
+            context["title"] = _("Enter an exam result")
         context["show_send"] = may_save and self.has_send_permission(request)
         context["show_save_draft"] = may_save
         context["candidate_json_url"] = reverse("admin:exams_examresult_candidate")
