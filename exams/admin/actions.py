@@ -10,11 +10,12 @@ change list's filter (``select_across``), never as thousands of hidden fields.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.http.response import HttpResponseBase
 from django.template.response import TemplateResponse
@@ -33,6 +34,35 @@ from .forms import MarkDeliveredForm, SendAnywayForm
 
 Status = ExamResult.Status
 INLINE_CHECK_LIMIT = 100  # one tests/search call covers 100 applications
+
+
+@dataclass(frozen=True)
+class AppliesTo:
+    """The results an action can change: those its service acts on."""
+
+    statuses: tuple[str, ...]
+    not_held_for: tuple[str, ...] = ()
+
+    def q(self) -> Q:
+        q = Q(status__in=self.statuses)
+        return q & ~Q(hold_code__in=self.not_held_for) if self.not_held_for else q
+
+    def matches(self, result: ExamResult) -> bool:
+        return (
+            result.status in self.statuses and result.hold_code not in self.not_held_for
+        )
+
+
+# By action name: what exam_results_send, steering and the correction accept.
+APPLIES_TO = {
+    "send_to_feishu": AppliesTo((Status.DRAFT, Status.FAILED, Status.HELD)),
+    "retry_now": AppliesTo((Status.PENDING,)),
+    "check_feishu": AppliesTo((Status.UNKNOWN,)),
+    "resend_anyway": AppliesTo((Status.UNKNOWN,)),
+    "mark_delivered": AppliesTo((Status.UNKNOWN,)),
+    "send_anyway": AppliesTo((Status.HELD,), not_held_for=(ExamResult.Hold.NOT_FOUND,)),
+    "record_correction": AppliesTo((Status.SYNCED,)),
+}
 
 
 def confirm_page(

@@ -19,11 +19,10 @@ from django.utils.translation import gettext_lazy as _
 from ..candidates.checks import result_hold_message
 from ..entry import services
 from ..gateway import breaker
-from ..models import ExamResult, SyncAttempt
+from ..models import ExamResult
 from . import candidates, result_page
 from .actions import ACTIONS
 from .base import (
-    ReadOnlyPermissions,
     TitledAdmin,
     refuse_unavailable_action,
     staff_user,
@@ -73,27 +72,6 @@ STATUS_COLOURS = {
 }
 
 
-class SyncAttemptInline(ReadOnlyPermissions, admin.TabularInline):
-    model = SyncAttempt
-    verbose_name_plural = _("Calls to Feishu")
-    extra = 0
-    max_num = 0
-    can_delete = False
-    show_change_link = False
-    ordering = ("-started_at", "-id")
-    fields = (
-        "started_at",
-        "call",
-        "duration_ms",
-        "http_status",
-        "feishu_code",
-        "feishu_msg",
-        "log_id",
-        "outcome",
-    )
-    readonly_fields = fields
-
-
 @admin.register(ExamResult)
 class ExamResultAdmin(ResultSpreadsheetMixin, TitledAdmin):
     form = ExamResultForm
@@ -128,7 +106,6 @@ class ExamResultAdmin(ResultSpreadsheetMixin, TitledAdmin):
     show_full_result_count = False
     show_facets = admin.ShowFacets.NEVER
     list_per_page = 50
-    inlines = (SyncAttemptInline,)
     actions = ACTIONS
 
     class Media:
@@ -160,6 +137,15 @@ class ExamResultAdmin(ResultSpreadsheetMixin, TitledAdmin):
                     )
                 ),
                 name="exams_examresult_correction",
+            ),
+            path(
+                "<int:object_id>/act/",
+                wrap(
+                    lambda request, object_id: result_page.result_action_view(
+                        self, request, object_id
+                    )
+                ),
+                name="exams_examresult_act",
             ),
             path(
                 "candidate/",
@@ -291,6 +277,12 @@ class ExamResultAdmin(ResultSpreadsheetMixin, TitledAdmin):
         context["candidate_json_url"] = reverse("admin:exams_examresult_candidate")
         context["candidate_labels"] = candidates.candidate_labels()
         if obj is not None and obj.pk:
+            context["result_actions"] = result_page.result_actions(
+                self, request, obj, form_sends=context["show_send"]
+            )
+            context["result_action_url"] = reverse(
+                "admin:exams_examresult_act", args=[obj.pk]
+            )
             context.update(result_page.result_audit_context(request, obj))
             context.update(candidates.candidate_card_context(obj))
         return super().render_change_form(request, context, add, change, form_url, obj)
