@@ -78,7 +78,7 @@ class ExamResultAdmin(ResultSpreadsheetMixin, TitledAdmin):
     form = ExamResultForm
     change_form_template = "admin/exams/examresult/audit_change_form.html"
     # Fits a laptop beside the sidebar and the filters; on a phone the portal's
-    # CSS (candidates.css) keeps status, application and score.
+    # CSS (portal.css) keeps status, application and score.
     list_display = (
         "status_badge",
         "application",
@@ -109,7 +109,7 @@ class ExamResultAdmin(ResultSpreadsheetMixin, TitledAdmin):
 
     class Media:
         js = ("exams/candidates.js",)
-        css = {"all": ("exams/candidates.css",)}
+        css = {"all": ("exams/candidates.css", "exams/portal.css")}
 
     # --- permissions ---------------------------------------------------------
     def has_send_permission(self, request: HttpRequest) -> bool:
