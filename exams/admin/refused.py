@@ -28,6 +28,7 @@ PAGE_PERMISSIONS = {
     "import": "add",
     "import_batch": "add",
     "import_progress": "add",
+    "import_template": "add",
     "export": "export",
     "correction": "send",
     "lookup": "add",
