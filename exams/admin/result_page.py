@@ -70,13 +70,23 @@ def result_audit_context(request: HttpRequest, result: ExamResult) -> dict[str, 
 
 def result_actions(
     modeladmin: Any, request: HttpRequest, result: ExamResult, *, form_sends: bool
-) -> list[dict[str, str]]:
+) -> list[dict[str, Any]]:
     """The list's actions that this user may run and that apply to this result's
     status, as buttons for its page. "Send" only where the form's "Save and send"
     is not offered."""
     available = modeladmin.get_actions(request)
+    # Recording a correction opens its own form: a link to it, not a POST.
+    links = {
+        "record_correction": reverse(
+            "admin:exams_examresult_correction", args=[result.pk]
+        )
+    }
     return [
-        {"name": name, "label": str(available[name][2]).rstrip("…")}
+        {
+            "name": name,
+            "label": str(available[name][2]).rstrip("…"),
+            "url": links.get(name, ""),
+        }
         for name, applies in APPLIES_TO.items()
         if name in available
         and applies.matches(result)

@@ -17,8 +17,8 @@ Status = ExamResult.Status
 
 
 def buttons(page) -> list[str]:
-    return page.locator("#result-actions button").evaluate_all(
-        "buttons => buttons.map(b => b.value)"
+    return page.locator("#result-actions [data-action]").evaluate_all(
+        "buttons => buttons.map(b => b.dataset.action)"
     )
 
 
