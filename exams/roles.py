@@ -7,6 +7,8 @@ database, and which tests that empty the tables use to make the groups again.
 
 from __future__ import annotations
 
+from django.utils.translation import gettext_lazy as _
+
 VIEW = (
     "view_examresult",
     "view_syncattempt",
@@ -33,3 +35,17 @@ ROLES: dict[str, tuple[str, ...]] = {
     # The audit page and its exports, the audit events; read only.
     "auditor": (*VIEW, "view_auditevent", "review_audit"),
 }
+
+# The roles' names as staff read them (a group's name is its key).
+ROLE_LABELS = {
+    "viewer": _("viewer"),
+    "editor": _("editor"),
+    "sender": _("sender"),
+    "auditor": _("auditor"),
+}
+
+
+def role_label(name: str) -> str:
+    """A role's name in the reader's language; a group the portal did not make
+    keeps its own name."""
+    return str(ROLE_LABELS.get(name, name))

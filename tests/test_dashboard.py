@@ -31,7 +31,11 @@ def known(exam_result_factory):
         exam_result_factory()
     pending = [exam_result_factory(status="pending") for _ in range(2)]
     synced = [exam_result_factory(status="synced", exam_id=f"7{i}") for i in range(4)]
-    failed = exam_result_factory(status="failed")
+    failed = exam_result_factory(
+        status="failed",
+        last_error_code=1002002,
+        last_error_message="invalid operator_id",
+    )
     exam_result_factory(status="unknown")
     for result in synced:
         SyncAttempt.objects.create(result=result, outcome="success", http_status=200)
@@ -107,11 +111,36 @@ def test_the_page_shows_the_chart_failures_oldest_pending_and_feishu_state(
     assert "<script" not in page.split('id="exams-dashboard"')[1].split("</svg>")[0]
     assert "invalid operator_id" in page
     assert "Check the application ID" in page  # the 1002002 hint
-    assert "request trigger frequency limit" in page
     assert "Waiting for" in page
     assert "Feishu answered recently." in page
     assert "Delivery is running." in page
     assert "Figures as of" in page
+
+
+def test_last_failures_are_the_results_still_failed_or_unknown_as_they_stand(
+    client, superuser, known, exam_result_factory
+):
+    # A result that failed once and was delivered since is not a failure now.
+    fixed = exam_result_factory(
+        status="synced", exam_id="7999", last_error_message="was refused once"
+    )
+    SyncAttempt.objects.create(
+        result=fixed, outcome="permanent", feishu_code=1002002, feishu_msg="once"
+    )
+    failures = dashboard.compute()["failures"]
+    assert sorted(f["status"] for f in failures) == ["failed", "unknown"]
+    assert {f["id"] for f in failures} >= {known["failed"].pk}
+    client.force_login(superuser)
+    page = client.get(INDEX).content.decode()
+    assert f'href="/admin/exams/examresult/{known["failed"].pk}/change/"' in page
+    # the pending result's rate-limited call is not a failure of a result
+    assert "request trigger frequency limit" not in page
+    assert "was refused once" not in page
+    listing = client.get(
+        "/admin/exams/examresult/", {"status__in": "failed,unknown"}
+    ).content.decode()
+    assert 'href="/admin/exams/examresult/?status__in=failed,unknown"' in page
+    assert "2 results" in listing or "2 exam results" in listing
 
 
 def test_a_paused_delivery_says_why(client, superuser):

@@ -128,7 +128,7 @@ def test_feishu_messages_stay_as_sent_and_our_explanation_is_translated(
     assert "param error: operator_id invalid" in page
     assert "参数错误：飞书拒绝了某个字段的值" in page
     assert "变更历史" in page
-    assert "飞书调用详情" in page
+    assert "飞书调用记录" in page
 
 
 def test_english_stays_the_default(client, superuser):

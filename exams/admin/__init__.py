@@ -1,7 +1,7 @@
 """The admin, one module per concern. Importing this package registers them all
 (Django's admin autodiscovery imports ``exams.admin``)."""
 
-from . import history, identities, importing, imports, results, site, worklist
+from . import history, identities, importing, imports, results, worklist
 
 __all__ = [
     "history",
@@ -9,6 +9,5 @@ __all__ = [
     "importing",
     "imports",
     "results",
-    "site",
     "worklist",
 ]

@@ -10,11 +10,12 @@ change list's filter (``select_across``), never as thousands of hidden fields.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.http.response import HttpResponseBase
 from django.template.response import TemplateResponse
@@ -33,6 +34,70 @@ from .forms import MarkDeliveredForm, SendAnywayForm
 
 Status = ExamResult.Status
 INLINE_CHECK_LIMIT = 100  # one tests/search call covers 100 applications
+
+
+@dataclass(frozen=True)
+class AppliesTo:
+    """The results an action can change: those its service acts on."""
+
+    statuses: tuple[str, ...]
+    only: Any  # which results those are, for staff
+    not_held_for: tuple[str, ...] = ()
+
+    def q(self) -> Q:
+        q = Q(status__in=self.statuses)
+        return q & ~Q(hold_code__in=self.not_held_for) if self.not_held_for else q
+
+    def matches(self, result: ExamResult) -> bool:
+        return (
+            result.status in self.statuses and result.hold_code not in self.not_held_for
+        )
+
+
+# By action name: what exam_results_send, steering and the correction accept.
+_UNKNOWN_ONLY = gettext_lazy("it applies only to results whose outcome is unknown")
+APPLIES_TO = {
+    "send_to_feishu": AppliesTo(
+        (Status.DRAFT, Status.FAILED, Status.HELD),
+        gettext_lazy(
+            "it applies only to drafts, failed results and results that need attention"
+        ),
+    ),
+    "retry_now": AppliesTo(
+        (Status.PENDING,), gettext_lazy("it applies only to pending results")
+    ),
+    "check_feishu": AppliesTo((Status.UNKNOWN,), _UNKNOWN_ONLY),
+    "resend_anyway": AppliesTo((Status.UNKNOWN,), _UNKNOWN_ONLY),
+    "mark_delivered": AppliesTo((Status.UNKNOWN,), _UNKNOWN_ONLY),
+    "send_anyway": AppliesTo(
+        (Status.HELD,),
+        gettext_lazy(
+            "it applies only to results that need attention because their "
+            "application is terminated or in another stage"
+        ),
+        not_held_for=(ExamResult.Hold.NOT_FOUND,),
+    ),
+    "record_correction": AppliesTo(
+        (Status.SYNCED,), gettext_lazy("it applies only to delivered results")
+    ),
+}
+
+
+def none_applies(
+    modeladmin: Any, request: HttpRequest, queryset: QuerySet[ExamResult], name: str
+) -> bool:
+    """Say so, and stop, when the action can change none of the selection:
+    rather than a confirmation for 0 results with an active button."""
+    applies = APPLIES_TO[name]
+    if queryset.filter(applies.q()).exists():
+        return False
+    modeladmin.message_user(
+        request,
+        _("None of the selected results can be changed this way: %(only)s.")
+        % {"only": applies.only},
+        messages.WARNING,
+    )
+    return True
 
 
 def confirm_page(
@@ -97,6 +162,8 @@ def report(
 def send_to_feishu(
     modeladmin: Any, request: HttpRequest, queryset: QuerySet[ExamResult]
 ) -> None:
+    if none_applies(modeladmin, request, queryset, "send_to_feishu"):
+        return None
     sent = exam_results_send(queryset=queryset, actor=staff_user(request))
     modeladmin.message_user(
         request,
@@ -128,6 +195,8 @@ def send_to_feishu(
 def retry_now(
     modeladmin: Any, request: HttpRequest, queryset: QuerySet[ExamResult]
 ) -> None:
+    if none_applies(modeladmin, request, queryset, "retry_now"):
+        return None
     total = queryset.count()
     ids = steering.exam_results_retry_now(queryset=queryset, actor=staff_user(request))
     report(modeladmin, request, len(ids), total - len(ids), _("queued to retry now"))
@@ -140,6 +209,8 @@ def retry_now(
 def check_feishu(
     modeladmin: Any, request: HttpRequest, queryset: QuerySet[ExamResult]
 ) -> None:
+    if none_applies(modeladmin, request, queryset, "check_feishu"):
+        return None
     total = queryset.count()
     ids = list(queryset.filter(status=Status.UNKNOWN).values_list("pk", flat=True))
     if len(ids) > INLINE_CHECK_LIMIT:
@@ -197,6 +268,8 @@ def check_feishu(
 def resend_anyway(
     modeladmin: Any, request: HttpRequest, queryset: QuerySet[ExamResult]
 ) -> HttpResponse | None:
+    if none_applies(modeladmin, request, queryset, "resend_anyway"):
+        return None
     if request.POST.get("confirm") != "yes":
         return confirm_page(
             modeladmin,
@@ -228,6 +301,8 @@ def resend_anyway(
 def mark_delivered(
     modeladmin: Any, request: HttpRequest, queryset: QuerySet[ExamResult]
 ) -> HttpResponse | None:
+    if none_applies(modeladmin, request, queryset, "mark_delivered"):
+        return None
     unknown = list(queryset.filter(status=Status.UNKNOWN)[:2])
     if len(unknown) != 1 or queryset.count() != 1:
         modeladmin.message_user(
@@ -268,6 +343,8 @@ def mark_delivered(
 def send_anyway(
     modeladmin: Any, request: HttpRequest, queryset: QuerySet[ExamResult]
 ) -> HttpResponse | None:
+    if none_applies(modeladmin, request, queryset, "send_anyway"):
+        return None
     held = queryset.filter(status=Status.HELD).exclude(
         hold_code=ExamResult.Hold.NOT_FOUND
     )
@@ -305,6 +382,8 @@ def send_anyway(
 def record_correction(
     modeladmin: Any, request: HttpRequest, queryset: QuerySet[ExamResult]
 ) -> HttpResponse | None:
+    if none_applies(modeladmin, request, queryset, "record_correction"):
+        return None
     ids = list(queryset.values_list("pk", flat=True)[:2])
     if len(ids) != 1:
         modeladmin.message_user(

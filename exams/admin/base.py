@@ -1,20 +1,55 @@
-"""What the portal's admins share: read-only admins (one rule for every record no
-one may add, change or delete through the admin, superusers included) and the
-link to a result."""
+"""What the portal's admins share: lists titled by what they hold, read-only
+admins (one rule for every record no one may add, change or delete through the
+admin, superusers included), the link to a result and the refusal of an action."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from django.contrib import admin
+from django.contrib.auth import get_permission_codename
 from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
+from django.utils.text import capfirst
 
 from .changelist import CappedCountPaginator
+
+
+class TitledAdmin(admin.ModelAdmin):
+    """A list titled by what it holds ("Exam results", not Django's "Select exam
+    result to change"), that name the crumb back to it from its pages."""
+
+    # What the list is called when the model's plural would mislead.
+    list_title: Any = None
+
+    def list_name(self) -> str:
+        return str(capfirst(self.list_title or self.opts.verbose_name_plural))
+
+    def changelist_view(
+        self, request: HttpRequest, extra_context: dict[str, Any] | None = None
+    ) -> Any:
+        names = {"title": self.list_name(), "list_name": self.list_name()}
+        return super().changelist_view(request, {**names, **(extra_context or {})})
+
+    def changeform_view(
+        self,
+        request: HttpRequest,
+        object_id: str | None = None,
+        form_url: str = "",
+        extra_context: dict[str, Any] | None = None,
+    ) -> Any:
+        extra = {"list_name": self.list_name(), **(extra_context or {})}
+        return super().changeform_view(request, object_id, form_url, extra)
+
+    def delete_view(
+        self, request: HttpRequest, object_id: str, extra_context: Any = None
+    ) -> Any:
+        extra = {"list_name": self.list_name(), **(extra_context or {})}
+        return super().delete_view(request, object_id, extra)
 
 
 class ReadOnlyPermissions:
@@ -30,7 +65,7 @@ class ReadOnlyPermissions:
         return False
 
 
-class ReadOnlyAdmin(ReadOnlyPermissions, admin.ModelAdmin):
+class ReadOnlyAdmin(ReadOnlyPermissions, TitledAdmin):
     """A read-only list, seen with the model's view permission."""
 
     actions = None
@@ -61,6 +96,15 @@ def result_link(result_id: int, text: str) -> SafeString:
     return format_html('<a href="{}">{}</a>', url, text)
 
 
+class Refused(PermissionDenied):
+    """A 403 that knows the permission which would have allowed it: the refused
+    page (``refused``) names the roles that have it."""
+
+    def __init__(self, permission: str) -> None:
+        super().__init__(permission)
+        self.permission = permission
+
+
 def refuse_unavailable_action(model_admin: Any, request: HttpRequest) -> None:
     """403 for an action of ``model_admin`` the user may not run: not skipped with
     a notice, nor (for a role with no action at all) the list shown again."""
@@ -69,6 +113,10 @@ def refuse_unavailable_action(model_admin: Any, request: HttpRequest) -> None:
         name = names[int(request.POST.get("index", 0))]
     except (IndexError, ValueError):
         name = ""
-    declared = {getattr(action, "__name__", "") for action in model_admin.actions}
+    declared = {
+        getattr(action, "__name__", ""): action for action in model_admin.actions
+    }
     if name in declared and name not in model_admin.get_actions(request):
-        raise PermissionDenied
+        opts = model_admin.opts
+        needs = getattr(declared[name], "allowed_permissions", ()) or ("change",)
+        raise Refused(f"{opts.app_label}.{get_permission_codename(needs[0], opts)}")

@@ -18,7 +18,7 @@ from ..entry.identities import (
     feishu_identity_record,
 )
 from ..models import FeishuIdentity
-from .base import staff_user
+from .base import TitledAdmin, staff_user
 from .forms import IdentityLookupForm
 
 if TYPE_CHECKING:
@@ -103,7 +103,7 @@ class IdentityLookupMixin(_IdentityAdminBase):
 
 
 @admin.register(FeishuIdentity)
-class FeishuIdentityAdmin(IdentityLookupMixin, admin.ModelAdmin):
+class FeishuIdentityAdmin(IdentityLookupMixin, TitledAdmin):
     """The identities, read by those who may see them; typed in or removed only by
     an administrator (staff link themselves through the lookup), each change in
     the audit trail."""

@@ -32,7 +32,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from .. import wording
-from ..importing import columns, exporting, reading, service
+from ..importing import columns, exporting, reading, service, template_sheets
 from ..models import ExamResult, ImportBatch
 from .base import staff_user
 from .exports import export_response, may_export
@@ -149,6 +149,11 @@ class ResultSpreadsheetMixin(_ResultAdminBase):
                 wrap(self.import_progress_view),
                 name=f"{prefix}_import_progress",
             ),
+            path(
+                "import/template/<str:language>.<str:fmt>",
+                wrap(self.import_template_view),
+                name=f"{prefix}_import_template",
+            ),
             path("export/", wrap(self.export_view), name=f"{prefix}_export"),
             *super().get_urls(),
         ]
@@ -220,12 +225,48 @@ class ResultSpreadsheetMixin(_ResultAdminBase):
             "admin/exams/examresult/import.html",
             self._context(
                 request,
-                title=_("Import exam results"),
+                title=_("Import a spreadsheet of exam results"),
                 form=form,
                 recent=recent,
                 background_rows=service.background_threshold(),
+                templates=[
+                    (
+                        reverse(
+                            "admin:exams_examresult_import_template",
+                            args=[language, fmt],
+                        ),
+                        fmt.upper(),
+                        language,
+                    )
+                    for language in template_sheets.HEADER_LANGUAGES
+                    for fmt in ("xlsx", "csv")
+                ],
+                history_url=reverse("admin:exams_importbatch_changelist")
+                if request.user.has_perm("exams.view_importbatch")
+                else "",
             ),
         )
+
+    def import_template_view(
+        self, request: HttpRequest, language: str, fmt: str
+    ) -> HttpResponse:
+        """A blank sheet to fill in: the columns, one example row."""
+        if not self.has_import_permission(request):
+            raise PermissionDenied
+        if language not in template_sheets.HEADER_LANGUAGES or fmt not in (
+            "csv",
+            "xlsx",
+        ):
+            raise Http404
+        content = (
+            template_sheets.template_xlsx(language)
+            if fmt == "xlsx"
+            else template_sheets.template_csv(language)
+        )
+        response = HttpResponse(content, content_type=exporting.CONTENT_TYPES[fmt])
+        name = template_sheets.template_file_name(fmt, language)
+        response["Content-Disposition"] = f'attachment; filename="{name}"'
+        return response
 
     def import_batch_view(self, request: HttpRequest, batch_id: int) -> HttpResponse:
         batch = self._batch_for(request, batch_id)

@@ -11,14 +11,17 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy
 
 from ..models import ImportBatch
-from .base import ReadOnlyPermissions
+from .base import ReadOnlyPermissions, TitledAdmin
 
 
 @admin.register(ImportBatch)
-class ImportBatchAdmin(ReadOnlyPermissions, admin.ModelAdmin):
+class ImportBatchAdmin(ReadOnlyPermissions, TitledAdmin):
     """The record of every import: who, when, which file, what it did. Read-only:
     imports are made from the exam results list, never edited afterwards."""
 
+    # Not "Imports": beside the list's "Import a spreadsheet" button it would read
+    # as the way to import.
+    list_title = gettext_lazy("Import history")
     list_display = (
         "file_name_link",
         "created_by",

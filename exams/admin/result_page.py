@@ -1,6 +1,6 @@
-"""What a result's pages show beyond the form: its history, its calls to Feishu and
-its corrections (per the reader's permissions), the HISTORY page, and recording a
-score corrected by hand in Feishu."""
+"""What a result's pages show beyond the form: the actions that apply to it, its
+history, its calls to Feishu and its corrections (per the reader's permissions),
+the HISTORY page, and recording a score corrected by hand in Feishu."""
 
 from __future__ import annotations
 
@@ -20,7 +20,8 @@ from ..audit.corrections import score_correction_record
 from ..audit.hints import attempt_hint, pretty_body
 from ..audit.history import as_changes, snapshots, with_previous
 from ..models import ExamResult, SyncAttempt
-from .base import staff_user
+from .actions import APPLIES_TO
+from .base import refuse_unavailable_action, staff_user
 from .forms import ScoreCorrectionForm
 
 Status = ExamResult.Status
@@ -64,11 +65,56 @@ def result_audit_context(request: HttpRequest, result: ExamResult) -> dict[str, 
         context["corrections"] = list(
             result.score_corrections.select_related("corrected_by")
         )
-    if result.status == Status.SYNCED and user.has_perm("exams.send_examresult"):
-        context["correction_url"] = reverse(
+    return context
+
+
+def result_actions(
+    modeladmin: Any, request: HttpRequest, result: ExamResult, *, form_sends: bool
+) -> list[dict[str, Any]]:
+    """The list's actions that this user may run and that apply to this result's
+    status, as buttons for its page. "Send" only where the form's "Save and send"
+    is not offered."""
+    available = modeladmin.get_actions(request)
+    # Recording a correction opens its own form: a link to it, not a POST.
+    links = {
+        "record_correction": reverse(
             "admin:exams_examresult_correction", args=[result.pk]
         )
-    return context
+    }
+    return [
+        {
+            "name": name,
+            "label": str(available[name][2]).rstrip("…"),
+            "url": links.get(name, ""),
+        }
+        for name, applies in APPLIES_TO.items()
+        if name in available
+        and applies.matches(result)
+        and not (name == "send_to_feishu" and form_sends)
+    ]
+
+
+def result_action_view(
+    modeladmin: Any, request: HttpRequest, object_id: int
+) -> HttpResponse:
+    """A button of the result's page: the list's action, run on this one result
+    (same function, permission and confirmation), then back to the result."""
+    result = get_object_or_404(ExamResult, pk=object_id)
+    change_url = reverse("admin:exams_examresult_change", args=[result.pk])
+    if request.method != "POST":
+        return HttpResponseRedirect(change_url)
+    refuse_unavailable_action(modeladmin, request)
+    name = request.POST.get("action", "")
+    available = modeladmin.get_actions(request)
+    if name not in available or name not in APPLIES_TO:
+        raise Http404
+    action = available[name][0]
+    response = action(modeladmin, request, ExamResult.objects.filter(pk=result.pk))
+    if response is None:
+        return HttpResponseRedirect(change_url)
+    if isinstance(response, TemplateResponse) and response.context_data is not None:
+        response.context_data["cancel_url"] = change_url
+    return response
 
 
 def history_view(modeladmin: Any, request: HttpRequest, object_id: str) -> HttpResponse:

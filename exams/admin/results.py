@@ -12,6 +12,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import path, reverse
+from django.utils import formats, timezone
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext_lazy as _
@@ -19,11 +20,15 @@ from django.utils.translation import gettext_lazy as _
 from ..candidates.checks import result_hold_message
 from ..entry import services
 from ..gateway import breaker
-from ..models import ExamResult, SyncAttempt
+from ..models import ExamResult
 from ..wording import render
 from . import candidates, result_page
 from .actions import ACTIONS
-from .base import ReadOnlyPermissions, refuse_unavailable_action, staff_user
+from .base import (
+    TitledAdmin,
+    refuse_unavailable_action,
+    staff_user,
+)
 from .changelist import CappedCountPaginator, ExamNameFilter, search_exam_results
 from .forms import ExamResultForm
 from .importing import ResultSpreadsheetMixin
@@ -69,43 +74,20 @@ STATUS_COLOURS = {
 }
 
 
-class SyncAttemptInline(ReadOnlyPermissions, admin.TabularInline):
-    model = SyncAttempt
-    verbose_name_plural = _("Calls to Feishu")
-    extra = 0
-    max_num = 0
-    can_delete = False
-    show_change_link = False
-    ordering = ("-started_at", "-id")
-    fields = (
-        "started_at",
-        "call",
-        "duration_ms",
-        "http_status",
-        "feishu_code",
-        "feishu_msg",
-        "log_id",
-        "outcome",
-    )
-    readonly_fields = fields
-
-
 @admin.register(ExamResult)
-class ExamResultAdmin(ResultSpreadsheetMixin, admin.ModelAdmin):
+class ExamResultAdmin(ResultSpreadsheetMixin, TitledAdmin):
     form = ExamResultForm
     change_form_template = "admin/exams/examresult/audit_change_form.html"
+    # Fits a laptop beside the sidebar and the filters; on a phone the portal's
+    # CSS (portal.css) keeps status, application and score.
     list_display = (
-        "application_id",
-        "candidate",
-        "exam_resource_name",
-        "score",
         "status_badge",
-        "exam_id",
-        "operate_time",
-        "entered_by",
-        "updated_at",
+        "application",
+        "exam",
+        "score",
+        "delivered",
     )
-    list_display_links = ("application_id", "exam_resource_name")
+    list_display_links = ("application",)
     list_filter = (
         "status",
         "hold_code",
@@ -124,12 +106,11 @@ class ExamResultAdmin(ResultSpreadsheetMixin, admin.ModelAdmin):
     show_full_result_count = False
     show_facets = admin.ShowFacets.NEVER
     list_per_page = 50
-    inlines = (SyncAttemptInline,)
     actions = ACTIONS
 
     class Media:
         js = ("exams/candidates.js",)
-        css = {"all": ("exams/candidates.css",)}
+        css = {"all": ("exams/candidates.css", "exams/portal.css")}
 
     # --- permissions ---------------------------------------------------------
     def has_send_permission(self, request: HttpRequest) -> bool:
@@ -156,6 +137,15 @@ class ExamResultAdmin(ResultSpreadsheetMixin, admin.ModelAdmin):
                     )
                 ),
                 name="exams_examresult_correction",
+            ),
+            path(
+                "<int:object_id>/act/",
+                wrap(
+                    lambda request, object_id: result_page.result_action_view(
+                        self, request, object_id
+                    )
+                ),
+                name="exams_examresult_act",
             ),
             path(
                 "candidate/",
@@ -211,6 +201,36 @@ class ExamResultAdmin(ResultSpreadsheetMixin, admin.ModelAdmin):
     @admin.display(description=_("candidate"))
     def candidate(self, obj: ExamResult) -> SafeString:
         return candidates.candidate_cell(obj)
+
+    @admin.display(description=_("candidate / application"), ordering="application_id")
+    def application(self, obj: ExamResult) -> SafeString:
+        return format_html(
+            '<span class="application-id">{}</span><br>{}',
+            obj.application_id,
+            candidates.candidate_cell(obj),
+        )
+
+    @admin.display(description=_("exam name"), ordering="exam_resource_name")
+    def exam(self, obj: ExamResult) -> SafeString:
+        # Cut to the column's width by CSS, whole on hover.
+        return format_html(
+            '<span class="exam-name" title="{}">{}</span>',
+            obj.exam_resource_name,
+            obj.exam_resource_name,
+        )
+
+    @admin.display(description=_("delivered at"), ordering="synced_at")
+    def delivered(self, obj: ExamResult) -> SafeString | str:
+        # Feishu's own time of the record when it said one, else the answer's.
+        at = obj.operate_time or obj.synced_at
+        if at is None:
+            return "—"
+        return format_html(
+            '{}<br><small class="exam-id" title="{}">{}</small>',
+            formats.localize(timezone.localtime(at)),
+            _("Feishu exam ID"),
+            obj.exam_id or "",
+        )
 
     @admin.display(description=_("status"), ordering="status")
     def status_badge(self, obj: ExamResult) -> SafeString:
@@ -284,11 +304,19 @@ class ExamResultAdmin(ResultSpreadsheetMixin, admin.ModelAdmin):
             if obj is None
             else self.has_change_permission(request, obj)
         ) and (obj is None or obj.is_editable)
+        if add:
+            context["title"] = _("Enter an exam result")
         context["show_send"] = may_save and self.has_send_permission(request)
         context["show_save_draft"] = may_save
         context["candidate_json_url"] = reverse("admin:exams_examresult_candidate")
         context["candidate_labels"] = candidates.candidate_labels()
         if obj is not None and obj.pk:
+            context["result_actions"] = result_page.result_actions(
+                self, request, obj, form_sends=context["show_send"]
+            )
+            context["result_action_url"] = reverse(
+                "admin:exams_examresult_act", args=[obj.pk]
+            )
             context.update(result_page.result_audit_context(request, obj))
             context.update(candidates.candidate_card_context(obj))
         return super().render_change_form(request, context, add, change, form_url, obj)

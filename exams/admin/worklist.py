@@ -30,7 +30,12 @@ from ..candidates.worklist import awaiting_results, days_waiting
 from ..entry.services import exam_result_save
 from ..importing import exporting
 from ..models import AwaitingResult, ExamResult
-from .base import ReadOnlyPermissions, refuse_unavailable_action, staff_user
+from .base import (
+    ReadOnlyPermissions,
+    TitledAdmin,
+    refuse_unavailable_action,
+    staff_user,
+)
 from .exports import may_export, record_export
 from .forms import ExamResultForm
 
@@ -131,7 +136,7 @@ def _file_name(fmt: str) -> str:
 
 
 @admin.register(AwaitingResult)
-class AwaitingResultAdmin(ReadOnlyPermissions, admin.ModelAdmin):
+class AwaitingResultAdmin(ReadOnlyPermissions, TitledAdmin):
     change_list_template = "admin/exams/awaitingresult/change_list.html"
     list_display = ("candidate_name", "job_name", "stage", "entered", "waiting")
     list_display_links = None

@@ -11,18 +11,18 @@ from django.utils import timezone
 
 from exams import dashboard
 from exams.audit.hints import CODE_HINTS, DEFAULT_SCOPE
-from exams.models import ExamResult, SyncAttempt
+from exams.models import ExamResult
 
 register = template.Library()
 
 
 def _hint(failure: dict[str, Any]) -> str:
-    code = failure["feishu_code"]
+    code = failure["last_error_code"]
     if code not in CODE_HINTS:
         return ""
     hint = str(CODE_HINTS[code])
     if code == 99991672:
-        hint = hint % {"scopes": ", ".join(failure["scopes"] or [DEFAULT_SCOPE])}
+        hint = hint % {"scopes": DEFAULT_SCOPE}
     return hint
 
 
@@ -47,15 +47,13 @@ def exam_dashboard(context: template.Context) -> dict[str, Any]:
         }
         for status, label in ExamResult.Status.choices
     ]
-    outcomes = dict(SyncAttempt.Outcome.choices)
+    statuses_shown = dict(ExamResult.Status.choices)
     failures = [
         {
             **failure,
-            "outcome_label": outcomes.get(failure["outcome"], failure["outcome"]),
+            "status_label": statuses_shown.get(failure["status"], failure["status"]),
             "hint": _hint(failure),
-            "url": reverse(
-                "admin:exams_examresult_change", args=[failure["result_id"]]
-            ),
+            "url": reverse("admin:exams_examresult_change", args=[failure["id"]]),
         }
         for failure in data["failures"]
     ]
@@ -86,6 +84,8 @@ def exam_dashboard(context: template.Context) -> dict[str, Any]:
         "cache_seconds": dashboard.cache_seconds(),
         "pending_url": f"{changelist}?status__exact=pending",
         "failed_url": f"{changelist}?status__exact=failed",
+        "failing_url": f"{changelist}?status__in="
+        + ",".join(dashboard.FAILING_STATUSES),
         "audit_url": reverse("exams_audit:review")
         if user.has_perm("exams.review_audit")
         else "",
