@@ -27,6 +27,12 @@ role), each logged in through the real login form with its CSRF token.
   the admin's action does) and the sessions browse the same way while the
   worker(s) deliver them, each after its check, at Feishu's limits.
 
+The pace: each session waits for its answer, then thinks 5 to 15 s, so 30
+sessions ask about 3 pages a second. Much faster (``--think 1-4``) saturates the
+two gunicorn workers on a small machine even when quiet; a saturated server
+measures its own queue, where p95 barely moves and fewer requests are served
+instead, which the "requests/s" line shows.
+
 Printed: per page kind, requests, p50 and p95 in each phase, p95 draining / quiet
 (goal at most 1.5, reported, not enforced) and the 5xx answers; how much delivery
 did in each phase; and the lines that say "database is locked" in every process's
@@ -38,17 +44,19 @@ Where it runs: PostgreSQL and Redis when ``DATABASE_URL`` / ``REDIS_URL`` are se
 that hold data unless ``--reset``, and empties them at the end unless
 ``--keep``); with neither, the embedded default (SQLite, the filesystem broker,
 the database cache, the file limiter) in ``var/web-load-sqlite/``. Logs go to
-``var/web-load-<database>/logs/``.
+``var/web-load-<database>/logs/``, with every request's phase, kind, start, time
+and status in ``requests.csv``.
 
     .venv/bin/python bench/web_load.py [--results 100000] [--sessions 30]
-        [--duration 60] [--backlog 3000] [--import-every 15] [--import-rows 1000]
-        [--think 1-4] [--web-workers 2] [--workers 1] [--concurrency 2]
+        [--duration 90] [--backlog 3000] [--import-every 15] [--import-rows 1000]
+        [--think 5-15] [--web-workers 2] [--workers 1] [--concurrency 2]
         [--reset] [--keep]
 """
 
 from __future__ import annotations
 
 import argparse
+import csv
 import math
 import os
 import random
@@ -80,10 +88,11 @@ from delivery_throughput import (  # noqa: E402
     OPERATOR,
     PROCESSES,
     Sandbox,
+    cpu_seconds,
 )
 from import_speed import generate_csv  # noqa: E402
 
-from hiring_portal.celery_process import CeleryProcess  # noqa: E402
+from hiring_portal.celery_process import CeleryProcess, children_of  # noqa: E402
 
 GOAL_RATIO = 1.5
 PASSWORD = "web-load-2026"  # noqa: S105 - the bench's own staff logins
@@ -198,6 +207,14 @@ class Portal:
             if self.procs["web"].poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError(f"the web server did not start: see {self.logs}")
             time.sleep(0.3)
+
+    def cpu(self) -> dict[str, float]:
+        """CPU seconds so far of each process with its children (gunicorn's
+        workers, the worker's pool)."""
+        return {
+            name: cpu_seconds([proc.pid, *children_of(proc.pid)])
+            for name, proc in self.procs.items()
+        }
 
     def dead(self) -> list[str]:
         return [name for name, proc in self.procs.items() if proc.poll() is not None]
@@ -434,6 +451,7 @@ def send_backlog() -> int:
 class Sample:
     phase: str
     kind: str
+    began: float  # time.monotonic()
     seconds: float
     status: int  # 0: no answer (timeout, connection closed)
 
@@ -491,6 +509,7 @@ class StaffSession:
         self, kind: str, method: str, path: str, expect: int, **kwargs: Any
     ) -> requests.Response | None:
         recorder = self.site.recorder
+        at = time.monotonic()
         began = time.perf_counter()
         try:
             answer = self.http.request(
@@ -502,11 +521,13 @@ class StaffSession:
             )
         except requests.RequestException as error:
             took = time.perf_counter() - began
-            recorder.samples.append(Sample(recorder.phase, kind, took, 0))
+            recorder.samples.append(Sample(recorder.phase, kind, at, took, 0))
             recorder.unexpected.append(f"{kind} {path}: {error!r}")
             return None
         took = time.perf_counter() - began
-        recorder.samples.append(Sample(recorder.phase, kind, took, answer.status_code))
+        recorder.samples.append(
+            Sample(recorder.phase, kind, at, took, answer.status_code)
+        )
         if answer.status_code != expect:
             recorder.unexpected.append(f"{kind} {path}: {answer.status_code}")
             return None
@@ -563,7 +584,8 @@ class StaffSession:
         elif kind == "list: search candidate":
             params = {"q": candidate_name((FIRST_SEEDED + i) % 1_000_000)}
         elif kind == "list: later page":
-            params = {"p": rng.randint(2, 100)}
+            last = min(100, self.site.results // 50)  # 50 a page
+            params = {"p": rng.randint(2, max(2, last))}
         if kind == "result page":
             path = f"{LIST_URL}{self.site.first_pk + i}/change/"
             self.request(kind, "GET", path, 200)
@@ -639,6 +661,58 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[max(0, math.ceil(q * len(ordered)) - 1)]
 
 
+def write_samples(samples: list[Sample], path: Path) -> None:
+    """Every request, for a closer look: phase, kind, start (s), ms, status."""
+    start = min((s.began for s in samples), default=0.0)
+    with path.open("w", newline="") as out:
+        writer = csv.writer(out)
+        writer.writerow(("phase", "kind", "start_s", "ms", "status"))
+        for s in samples:
+            began, ms = f"{s.began - start:.3f}", f"{s.seconds * 1000:.1f}"
+            writer.writerow((s.phase, s.kind, began, ms, s.status))
+
+
+def machine_busy() -> tuple[float, float]:
+    """(busy, total) jiffies of the whole machine, every process of anyone's."""
+    values = [int(v) for v in Path("/proc/stat").read_text().split("\n")[0].split()[1:]]
+    idle = values[3] + values[4]  # idle, iowait
+    return sum(values) - idle, sum(values)
+
+
+@dataclass
+class Usage:
+    """CPU used during a phase: by each of the portal's processes, and by the
+    whole machine (in cores busy), which others share."""
+
+    seconds: float
+    processes: dict[str, float]
+    machine_cores: float
+
+    @classmethod
+    def measure(cls, portal: Portal, run: Any) -> Usage:
+        cpu, busy = portal.cpu(), machine_busy()
+        began = time.monotonic()
+        run()
+        seconds = time.monotonic() - began
+        after, busy_after = portal.cpu(), machine_busy()
+        share = (busy_after[0] - busy[0]) / max(1, busy_after[1] - busy[1])
+        return cls(
+            seconds,
+            {name: after[name] - cpu.get(name, 0.0) for name in after},
+            share * (os.cpu_count() or 1),
+        )
+
+    def line(self, phase: str) -> str:
+        used = ", ".join(
+            f"{name} {spent / self.seconds:.2f}"
+            for name, spent in self.processes.items()
+        )
+        return (
+            f"cores busy while {phase}: {used}; whole machine {self.machine_cores:.2f}"
+            f" of {os.cpu_count()}"
+        )
+
+
 def locked_lines(logs: Path) -> dict[str, int]:
     counts = {}
     for log in sorted(logs.glob("*.log")):
@@ -694,11 +768,11 @@ def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--results", type=int, default=100_000)
     parser.add_argument("--sessions", type=int, default=30)
-    parser.add_argument("--duration", type=float, default=60, help="s a phase")
+    parser.add_argument("--duration", type=float, default=90, help="s a phase")
     parser.add_argument("--backlog", type=int, default=3000)
     parser.add_argument("--import-every", type=float, default=15, help="s")
     parser.add_argument("--import-rows", type=int, default=1000)
-    parser.add_argument("--think", default="1-4", help="s between pages: MIN-MAX")
+    parser.add_argument("--think", default="5-15", help="s between pages: MIN-MAX")
     parser.add_argument("--web-workers", type=int, default=2, help="WEB_CONCURRENCY")
     parser.add_argument("--workers", type=int, default=1, help="worker processes")
     parser.add_argument(
@@ -760,6 +834,7 @@ def main() -> int:
         connection.close()
         print(f"seeded in {time.monotonic() - started:.0f} s", flush=True)
         portal = Portal.start(env, logs, args.workers)
+        portal.procs["sandbox"] = sandbox.proc  # its CPU counted, its death seen
         recorder = Recorder()
         site = Site(
             url=portal.url,
@@ -777,13 +852,19 @@ def main() -> int:
         print(f"{len(sessions)} sessions logged in through the form", flush=True)
 
         posted_before = sandbox.get("/_sandbox/stats")["exams"]
-        run_phase("quiet", sessions, args.duration)
+        usage = {
+            "quiet": Usage.measure(
+                portal, lambda: run_phase("quiet", sessions, args.duration)
+            )
+        }
         posted_quiet = sandbox.get("/_sandbox/stats")["exams"] - posted_before
         print(f"quiet: done; posted to Feishu meanwhile {posted_quiet}", flush=True)
 
         queued = send_backlog()
         posted_before = sandbox.get("/_sandbox/stats")["exams"]
-        run_phase("draining", sessions, args.duration)
+        usage["draining"] = Usage.measure(
+            portal, lambda: run_phase("draining", sessions, args.duration)
+        )
         stats = sandbox.get("/_sandbox/stats")
         posted = stats["exams"] - posted_before
         backlog = delivery_counts()
@@ -810,12 +891,19 @@ def main() -> int:
     server_errors = sum(1 for s in recorder.samples if s.status >= 500)
     unanswered = sum(1 for s in recorder.samples if s.status == 0)
     locked = locked_lines(logs)
+    write_samples(recorder.samples, logs / "requests.csv")
     print(
         f"\n== {args.sessions} staff sessions, {args.results:,} results, {database} "
         f"({broker} broker); ms, nearest-rank percentiles; q = quiet, d = draining "
         f"=="
     )
     print("\n".join(lines))
+    served = Counter(s.phase for s in recorder.samples)
+    print(
+        "requests/s: "
+        + ", ".join(f"{p} {served[p] / args.duration:.1f}" for p in PHASES)
+        + " (the sessions wait for each answer: fewer a second means slower pages)"
+    )
     print(
         f"delivery while quiet: {posted_quiet} posted. While draining: {queued:,} "
         f"queued, {posted} posted in {args.duration:g} s "
@@ -823,13 +911,14 @@ def main() -> int:
         + ", ".join(f"{k} {v}" for k, v in sorted(backlog.items()))
         + f"; sandbox 429s {stats['rate_limited']}"
     )
+    for phase, used in usage.items():
+        print(used.line(phase))
     print(f"imports: {dict(recorder.imports)}")
     print(
         f'"{LOCKED}" in the logs: {sum(locked.values())} ('
         + ", ".join(f"{name} {n}" for name, n in locked.items())
         + ")"
     )
-    print(f"load average at the end: {os.getloadavg()[0]:.1f} ({os.cpu_count()} CPUs)")
     for line in recorder.unexpected[:10]:
         print(f"  unexpected: {line}")
     if server_errors:
