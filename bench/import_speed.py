@@ -63,11 +63,16 @@ BENCH_SUFFIX = "_bench_import"
 OPERATOR = "ou_f476cb099ac9227c9bae09ce46112579"
 EXAMS = ("后端工程师笔试（A卷）", "产品经理逻辑测评", "Java Backend Written Test")
 EXPORT_ROWS = 100_000
+FIRST_APPLICATION_ID = 6_891_565_253_964_859_661
 # django-import-export's fast configuration: rows a bulk_create (its own default).
 FAST_BATCH_SIZE = 1000
 
 
-def generate_csv(rows: int, *, score_offset: int = 0) -> bytes:
+def generate_csv(
+    rows: int, *, score_offset: int = 0, first_id: int = FIRST_APPLICATION_ID
+) -> bytes:
+    """``rows`` results of applications ``first_id``, ``first_id + 1``, ...; the
+    scores move with ``score_offset`` (the same file again, every score changed)."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(
@@ -75,9 +80,7 @@ def generate_csv(rows: int, *, score_offset: int = 0) -> bytes:
     )
     for n in range(rows):
         score = f"{(n + score_offset) % 100}.{(n + score_offset) % 2 * 5}"
-        writer.writerow(
-            [str(6891565253964859661 + n), EXAMS[n % len(EXAMS)], score, "", OPERATOR]
-        )
+        writer.writerow([str(first_id + n), EXAMS[n % len(EXAMS)], score, "", OPERATOR])
     return out.getvalue().encode("utf-8")
 
 
