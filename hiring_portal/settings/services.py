@@ -67,6 +67,11 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "data_folder_out": str(_broker_dir / "queue"),
         "control_folder": str(_broker_dir / "control"),
         "store_processed": False,
+        # How long an idle worker sleeps before looking at the folder again, and
+        # also how long one whose prefetch slots are busy waits before taking the
+        # next message: kombu's 1 s held the embedded default to one result a
+        # second per pool process. A folder listing 20 times a second is cheap.
+        "polling_interval": env.float("CELERY_BROKER_POLLING_INTERVAL", 0.05),
     }
 else:
     CELERY_BROKER_TRANSPORT_OPTIONS = {
