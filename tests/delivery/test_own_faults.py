@@ -1,12 +1,9 @@
-"""The portal's own footing giving way: Redis losing its state (the broker's queued
-messages, the limiter's windows) and the database failing a task for a moment.
-Nothing is sent twice, nothing waits for the redispatch timeout, and Feishu sees
-no burst."""
+"""The portal's own footing giving way: Redis losing the broker's queued messages,
+and the database failing a task for a moment. Nothing is sent twice, nothing waits
+for the redispatch timeout. (The limiter after Redis lost its windows: the unit
+tests in tests/gateway/test_limiter.py and the chaos test.)"""
 
 from __future__ import annotations
-
-import time
-from collections import Counter
 
 import pytest
 import redis
@@ -57,56 +54,6 @@ def test_rows_whose_messages_the_broker_lost_are_handed_out_again_at_the_next_sw
     recorded = sandbox.exams()
     assert recorded["total"] == 20
     assert recorded["duplicates"] == []
-
-
-@pytest.mark.services
-@needs_redis
-def test_after_redis_loses_the_limiters_windows_feishu_sees_no_burst(
-    start_worker, sandbox, staff
-):
-    # Feishu (strict) allows 5 a second and 20 a minute; the portal knows it.
-    sandbox.configure(rate_per_second=5, rate_per_minute=20)
-    worker = start_worker(
-        "w1",
-        concurrency=4,
-        env={
-            "FEISHU_RATE_PER_SECOND": "5",
-            "FEISHU_RATE_PER_MINUTE": "20",
-            "CANDIDATE_CHECK_BEFORE_SEND": "false",
-        },
-    )
-    ids = make_pending(30, staff)
-    services.exam_results_send(
-        queryset=ExamResult.objects.filter(pk__in=ids), actor=None
-    )
-    delivered(20, timeout=60, worker=worker)
-    # The minute is spent. Redis loses everything: were the windows believed
-    # empty, the next 10 would go at once and Feishu would answer 429.
-    redis_emptied()
-    time.sleep(5)
-    assert sandbox.stats()["rate_limited"] == 0
-    assert ExamResult.objects.filter(status=Status.SYNCED).count() == 20
-    delivered(30, timeout=90, worker=worker)
-    stats = sandbox.stats()
-    assert stats["rate_limited"] == 0
-    recorded = sandbox.exams()
-    assert recorded["total"] == 30
-    assert recorded["duplicates"] == []
-
-
-def delivered(count: int, *, timeout: float, worker) -> None:
-    """Wait for ``count`` results synced; fail saying where the others are."""
-    deadline = time.monotonic() + timeout
-    while ExamResult.objects.filter(status=Status.SYNCED).count() < count:
-        if time.monotonic() > deadline:
-            rows = ExamResult.objects.exclude(status=Status.SYNCED)
-            pytest.fail(
-                f"{count} not delivered in {timeout:.0f} s: "
-                f"{Counter(rows.values_list('status', flat=True))}, e.g. "
-                f"{list(rows.values_list('next_attempt_at', 'last_error_message')[:3])}"
-                f"\n{worker.output(3000)}"
-            )
-        time.sleep(0.2)
 
 
 @pytest.mark.embedded
