@@ -19,6 +19,14 @@ from django.core.cache import cache as django_cache
 from django.db import transaction
 
 from feishu import FeishuClient, RateLimitedError, RedisTokenStore, TokenStore
+from feishu.candidates import (
+    APPLICATION_PATH,
+    APPLICATIONS_PATH,
+    JOB_PROCESSES_PATH,
+    TALENT_BATCH_GET_ID_PATH,
+)
+from feishu.contact import BATCH_GET_ID_PATH
+from feishu.exams import ATTACHMENTS_PATH, EXAMS_PATH, TESTS_SEARCH_PATH
 
 from .limiter import get_limiter
 
@@ -65,25 +73,24 @@ def shared_store() -> TokenStore:
     return _store(os.getpid(), settings.REDIS_URL)
 
 
-# The limiter's API for each path the client calls (the longest prefix wins).
+# The limiter's API for each path the client calls, by the client's own paths;
+# the first prefix that matches wins (an application's own path before the list).
 APIS_BY_PATH = (
-    ("/open-apis/hire/v1/exams", "exams"),
-    ("/open-apis/hire/v1/attachments", "attachments"),
-    ("/open-apis/hire/v1/tests/search", "tests_search"),
-    ("/open-apis/hire/v1/talents/batch_get_id", "talent_batch_get_id"),
-    ("/open-apis/hire/v1/job_processes", "job_processes"),
-    ("/open-apis/contact/v3/users/batch_get_id", "contact"),
-    ("/open-apis/hire/v1/applications/", "application_get"),
-    ("/open-apis/hire/v1/applications", "application_list"),
+    (EXAMS_PATH, "exams"),
+    (ATTACHMENTS_PATH, "attachments"),
+    (TESTS_SEARCH_PATH, "tests_search"),
+    (TALENT_BATCH_GET_ID_PATH, "talent_batch_get_id"),
+    (JOB_PROCESSES_PATH, "job_processes"),
+    (BATCH_GET_ID_PATH, "contact"),
+    (APPLICATION_PATH, "application_get"),
+    (APPLICATIONS_PATH, "application_list"),
 )
 # How long a call refused for its token may wait for the permit to send it again.
 RESEND_PERMIT_WAIT_SECONDS = 2.0
 
 
 def api_for_path(path: str) -> str:
-    if path.startswith("/open-apis/hire/v1/applications/") and path.endswith(
-        "/get_detail"
-    ):
+    if path.startswith(APPLICATION_PATH) and path.endswith("/get_detail"):
         return "application_detail"
     for prefix, api in APIS_BY_PATH:
         if path.startswith(prefix):

@@ -83,6 +83,14 @@ class Limits:
     margin: float  # seconds added to the 1 s window
     minute_margin: float = 1.0  # seconds added to the 60 s window
 
+    @property
+    def second_ms(self) -> int:
+        return int((1 + self.margin) * 1000)
+
+    @property
+    def minute_ms(self) -> int:
+        return int((60 + self.minute_margin) * 1000)
+
 
 @dataclass(frozen=True)
 class LimitTable:
@@ -246,8 +254,8 @@ class RedisLimiter:
                 args=[
                     limits.per_second,
                     limits.per_minute,
-                    int((1 + limits.margin) * 1000),
-                    int((60 + limits.minute_margin) * 1000),
+                    limits.second_ms,
+                    limits.minute_ms,
                     "1" if take else "0",
                 ],
             )
@@ -258,12 +266,10 @@ class RedisLimiter:
 
     def _restore(self) -> None:
         """The windows were lost: rebuild them as the last minute may have been."""
-        minute = max(60 + limits.minute_margin for _, limits in self._limits.by_api)
-        recent = self._recent_calls(minute)
+        minute_ms = max(limits.minute_ms for _, limits in self._limits.by_api)
+        recent = self._recent_calls(minute_ms / 1000)
         plans, keys = [], [self._marker]
         for api, limits in self._limits.by_api:
-            second_ms = int((1 + limits.margin) * 1000)
-            minute_ms = int((60 + limits.minute_margin) * 1000)
             if api in recent:
                 # The calls recorded, and a full last second for any granted
                 # but not recorded yet.
@@ -271,12 +277,12 @@ class RedisLimiter:
                 ages += [0] * limits.per_second
                 block_ms = 0
             else:
-                ages, block_ms = [], minute_ms
+                ages, block_ms = [], limits.minute_ms
             plans.append(
                 {
                     "ages": ages,
-                    "second_ms": second_ms,
-                    "minute_ms": minute_ms,
+                    "second_ms": limits.second_ms,
+                    "minute_ms": limits.minute_ms,
                     "block_ms": block_ms,
                 }
             )
@@ -286,8 +292,9 @@ class RedisLimiter:
         )
         if restored:
             logger.warning(
-                "the rate limiter's state was lost (Redis restarted, flushed or "
-                "failed over); rebuilt from the calls recorded in the last minute",
+                "the rate limiter's windows were missing (a new Redis, or one "
+                "restarted, flushed or failed over); rebuilt from the calls the "
+                "database recorded in the last minute",
                 extra={"app_id": self._app_id},
             )
 
