@@ -104,6 +104,10 @@ TEMPLATES: dict[str, StrOrPromise] = {
         "empty answer proves nothing."
     ),
     "reconcile.undated": _("The matching record cannot be dated."),
+    "reconcile.answered_not_listed": _(
+        "Feishu answered that it recorded this result, but its test records do not "
+        "list it yet."
+    ),
     "reconcile.search_failed": _("Feishu's test records could not be searched."),
     "reconcile.gave_up": _(
         "Outcome still unknown after checking Feishu for %(hours)s hours: %(why)s "

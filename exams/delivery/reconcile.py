@@ -157,7 +157,7 @@ def exam_results_reconcile(
         return report
 
     trusted = _update_search_trust(state, probe, records)
-    attempts_by_result = _unknown_attempt_starts([r.pk for r in rows])
+    calls = _latest_create_calls([r.pk for r in rows])
     tolerance = seconds(settings.DELIVERY_RECONCILE_CLOCK_TOLERANCE_SECONDS)
     now = timezone.now()
     for row in rows:
@@ -172,7 +172,7 @@ def exam_results_reconcile(
             outcome=Outcome.SUCCESS,
             duration_ms=int((time.monotonic() - started) * 1000),
         )
-        attempt_started = attempts_by_result.get(row.pk)
+        attempt_started, answered = calls.get(row.pk, (None, False))
         same = [
             r
             for r in records
@@ -205,6 +205,7 @@ def exam_results_reconcile(
             not same
             and trusted
             and attempt_started is not None
+            and not answered
             and now >= attempt_started + seconds(settle)
         ):
             _update_row(
@@ -218,7 +219,7 @@ def exam_results_reconcile(
                 last_error_message=stored("reconcile.not_found"),
             )
             report.resend += 1
-        elif not same and trusted and attempt_started is not None:
+        elif not same and trusted and attempt_started is not None and not answered:
             ExamResult.objects.filter(pk=row.pk, status=Status.UNKNOWN).update(
                 next_attempt_at=attempt_started + seconds(settle)
             )
@@ -228,6 +229,9 @@ def exam_results_reconcile(
                 why = message("reconcile.several", n=len(same))
             elif not trusted:
                 why = message("reconcile.untrusted")
+            elif answered:
+                # Feishu said it recorded it: never sent again on its own.
+                why = message("reconcile.answered_not_listed")
             else:
                 why = message("reconcile.undated")
             _still_unknown([row], actor=actor, source=source, force=force, why=why)
@@ -263,20 +267,26 @@ def _update_search_trust(
     return False
 
 
-def _unknown_attempt_starts(result_ids: list[int]) -> dict[int, dt.datetime]:
-    """When each result's latest create call whose outcome is unknown began."""
-    starts: dict[int, dt.datetime] = {}
-    for result_id, started_at in (
+def _latest_create_calls(
+    result_ids: list[int],
+) -> dict[int, tuple[dt.datetime, bool]]:
+    """Each result's latest create call that may have reached Feishu: when it
+    began, and whether Feishu answered that it recorded it. That answer can come
+    after the claim was lost (the lease ran out mid-call and the sweeper made the
+    row unknown): it is written on the attempt only, and such a row is adopted
+    when found, never sent again."""
+    latest: dict[int, tuple[dt.datetime, bool]] = {}
+    for result_id, started_at, outcome in (
         SyncAttempt.objects.filter(
             result_id__in=result_ids,
             call=SyncAttempt.Call.CREATE_EXAM,
-            outcome__in=[Outcome.UNKNOWN, Outcome.IN_FLIGHT],
+            outcome__in=[Outcome.UNKNOWN, Outcome.IN_FLIGHT, Outcome.SUCCESS],
         )
         .order_by("result_id", "started_at")
-        .values_list("result_id", "started_at")
+        .values_list("result_id", "started_at", "outcome")
     ):
-        starts[result_id] = started_at
-    return starts
+        latest[result_id] = (started_at, outcome == Outcome.SUCCESS)
+    return latest
 
 
 def _update_row(row: ExamResult, *, actor: Any, source: str, **values: Any) -> None:

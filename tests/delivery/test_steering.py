@@ -20,7 +20,7 @@ Status = ExamResult.Status
 LIST_URL = reverse("admin:exams_examresult_changelist")
 
 
-def make_unknown(exam_result_factory, **fields) -> ExamResult:
+def make_unknown(exam_result_factory, outcome: str = "unknown", **fields) -> ExamResult:
     """A result whose create call got no clear answer a minute ago."""
     result = exam_result_factory(**fields)
     result = ExamResult.objects.get(pk=result.pk)
@@ -29,7 +29,7 @@ def make_unknown(exam_result_factory, **fields) -> ExamResult:
     SyncAttempt.objects.create(
         result=result,
         call="create_exam",
-        outcome="unknown",
+        outcome=outcome,
         started_at=timezone.now() - dt.timedelta(minutes=1),
     )
     return result
@@ -61,6 +61,25 @@ def test_check_feishu_adopts_a_result_found_in_feishu(
     assert result.status == Status.SYNCED
     assert result.exam_id
     assert SyncAttempt.objects.filter(result=result, call="search_tests").exists()
+
+
+def test_a_result_whose_call_answered_after_its_claim_was_lost_is_adopted(
+    sandbox, transactional_db, client, sender, exam_result_factory
+):
+    # The lease ran out while the call was in flight: the sweeper made the row
+    # unknown, then the answer came (success, recorded on the attempt, ignored for
+    # the row). That call is the one to find in Feishu, not "a record undated".
+    result = make_unknown(exam_result_factory, outcome="success")
+    sandbox.add_test(
+        application_id=result.application_id,
+        test_paper_name=result.exam_resource_name,
+        score=str(result.score),
+    )
+    client.force_login(sender)
+    response = check_feishu(client, result)
+    assert "1 found there" in response.content.decode()
+    result.refresh_from_db()
+    assert result.status == Status.SYNCED
 
 
 def test_check_feishu_leaves_a_result_unknown_when_search_cannot_be_trusted(
