@@ -179,7 +179,13 @@ def test_a_stage_change_pushed_by_feishu_reaches_the_worklist_in_seconds(
     assert pushes[-1]["delivered"] and pushes[-1]["attempts"][0]["status"] == 200
     # And a termination takes her off it
     demo.terminate(PENG, reason_zh="候选人拒绝", reason_en="Candidate declined")
-    wait_until(lambda: PENG not in awaiting_ids(), timeout=10, what="off the list")
+    # (No time promised here; on a loaded machine the embedded run once needed
+    # more than 10 s for the push and its handling.)
+    wait_until(
+        lambda: PENG not in awaiting_ids(),
+        timeout=30,
+        what="off the list",
+    )
     mirror = CandidateApplication.objects.get(application_id=PENG)
     assert mirror.active is False
 
