@@ -8,6 +8,8 @@ portal must never rely on a per-worker limit), so the benchmark adds it here and
 passes ``DJANGO_SETTINGS_MODULE=bench.bench_settings`` to its workers.
 """
 
+import importlib
+
 from hiring_portal.settings import *  # noqa: F403
 from hiring_portal.settings import env
 
@@ -16,3 +18,7 @@ if _BENCH_RATE_LIMIT:
     CELERY_TASK_ANNOTATIONS = {
         "exams.tasks.exam_result_deliver_task": {"rate_limit": _BENCH_RATE_LIMIT}
     }
+
+if env.str("BENCH_QUERY_COUNTER", default=""):
+    # Counts the workers' queries (by name: the bench folder is not a package).
+    importlib.import_module("bench.worker_counters")

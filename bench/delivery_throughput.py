@@ -69,6 +69,7 @@ import math
 import os
 import re
 import secrets
+import shutil
 import signal
 import statistics
 import subprocess
@@ -272,6 +273,8 @@ class Result:
     synced_runtimes: list[float] = field(default_factory=list)
     load: tuple[float, float] = (0.0, 0.0)
     application_calls: int = 0
+    queries: int = 0
+    profile: list[str] = field(default_factory=list)
 
 
 class Bench:
@@ -298,6 +301,7 @@ class Bench:
             "FEISHU_RATE_PER_SECOND": str(phase.portal_per_second),
             "FEISHU_RATE_PER_MINUTE": str(phase.portal_per_minute),
             "BENCH_DELIVER_RATE_LIMIT": phase.rate_limit,
+            "BENCH_QUERY_COUNTER": QUERY_COUNTER,
             "DJANGO_LOG_LEVEL": "INFO",  # "Task ... succeeded" lines are counted
             **phase.env,
         }
@@ -404,6 +408,7 @@ class Bench:
             flush=True,
         )
         warm_target = max(1, int(args.results * args.warmup))
+        spies: list[tuple[subprocess.Popen[bytes], Path]] = []
         warm: dict[tuple[str, int], int | None] = {}
 
         def worker_pids() -> list[int]:
@@ -428,6 +433,11 @@ class Bench:
                 counts = self.status_counts()
                 if not warm and counts["synced"] >= warm_target:
                     result.warm_at_s = now - t0
+                    if args.profile:
+                        spies = [
+                            start_spy(proc.pid, args.profile, log_dir / f"{name}.spy")
+                            for name, proc in workers
+                        ]
                     for name, proc in workers:
                         for pid in children_of(proc.pid):
                             warm[(name, pid)] = rss_kb(pid)
@@ -458,6 +468,10 @@ class Bench:
                     break
             result.statuses = counts
             result.worker_cpu_s = cpu_seconds(worker_pids()) - cpu_start
+            result.queries = int(
+                redis.Redis.from_url(args.redis).get(QUERY_COUNTER) or 0
+            )
+            result.profile = summarize_spies(spies)
             result.load = (load_start, os.getloadavg()[0])
             last = ExamResult.objects.aggregate(last=Max("synced_at"))["last"]
             if last is not None:
@@ -543,6 +557,91 @@ def _quantile(values: list[float], q: float) -> float:
 
 def _mb(kb: int | None) -> str:
     return "-" if kb is None else f"{kb / 1024:.1f}"
+
+
+QUERY_COUNTER = "bench:worker-queries"
+# Where CPU goes, by the first frame (innermost last) that matches; in order.
+SPY_AREAS = (
+    ("Feishu client (requests, json, ssl)", ("feishu/", "requests/", "urllib3/")),
+    ("shared limiter (Redis Lua)", ("exams/gateway/limiter",)),
+    ("history (simple_history)", ("simple_history/", "models/recording")),
+    ("SQL (psycopg)", ("psycopg/",)),
+    ("Django ORM (query building)", ("django/db/",)),
+    ("Celery and kombu (messages, pool)", ("celery/", "kombu/", "billiard/")),
+    ("logging", ("logging/", "pythonjsonlogger")),
+    ("Redis client", ("redis/",)),
+)
+
+
+def start_spy(
+    pid: int, seconds: float, out: Path
+) -> tuple[subprocess.Popen[bytes], Path]:
+    """py-spy sampling a worker and its pool children, on-CPU stacks only."""
+    spy = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
+    proc = subprocess.Popen(
+        [
+            spy,
+            "record",
+            "--pid",
+            str(pid),
+            "--subprocesses",
+            "--format",
+            "raw",
+            "--rate",
+            "200",
+            "--duration",
+            str(int(seconds)),
+            "--nonblocking",
+            "--output",
+            str(out),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    return proc, out
+
+
+def summarize_spies(spies: list[tuple[subprocess.Popen[bytes], Path]]) -> list[str]:
+    """Samples by area (a stack counts for the innermost area it passes through)
+    and the functions most often on top of the stack."""
+    areas: Counter[str] = Counter()
+    tops: Counter[str] = Counter()
+    total = 0
+    for proc, out in spies:
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            proc.wait(timeout=60)
+        if not out.exists():
+            continue
+        for line in out.read_text(errors="replace").splitlines():
+            stack, _, count = line.rpartition(" ")
+            if not count.isdigit():
+                continue
+            n = int(count)
+            frames = stack.split(";")
+            total += n
+            tops[frames[-1]] += n
+            area = "other (the task's own code, Python)"
+            for frame in reversed(frames):
+                found = next(
+                    (
+                        name
+                        for name, marks in SPY_AREAS
+                        if any(m in frame for m in marks)
+                    ),
+                    None,
+                )
+                if found:
+                    area = found
+                    break
+            areas[area] += n
+    if not total:
+        return []
+    lines = [f"{n * 100 / total:5.1f}%  {area}" for area, n in areas.most_common()]
+    lines.append("on top of the stack:")
+    lines += [
+        f"{n * 100 / total:5.1f}%  {frame[:110]}" for frame, n in tops.most_common(12)
+    ]
+    return lines
 
 
 def report(
@@ -643,6 +742,10 @@ def report(
         [f"{r.worker_cpu_s * 1000 / max(args.results, 1):.1f}" for r in results],
     )
     row(
+        "worker SQL queries per result",
+        [f"{r.queries / max(r.statuses['synced'], 1):.2f}" for r in results],
+    )
+    row(
         "machine load average, start -> end",
         [f"{r.load[0]:.1f} -> {r.load[1]:.1f}" for r in results],
     )
@@ -678,6 +781,10 @@ def report(
             print(f"  {status}: {message[:200]}")
         if args.timeline:
             print(f"  accepted per 5 s: {' '.join(map(str, r.timeline))}")
+        if r.profile:
+            print(f"  where the workers' CPU went (py-spy, {args.profile:g} s):")
+            for line in r.profile:
+                print(f"    {line}")
 
     portal = results[0]
     ratio = portal.accepted / portal.ceiling if portal.ceiling else 0.0
@@ -760,6 +867,12 @@ def parse_args() -> argparse.Namespace:
         "--rounds", type=int, default=3, help="--checks: rounds of both phases"
     )
     parser.add_argument("--keep-db", action="store_true")
+    parser.add_argument(
+        "--profile",
+        type=float,
+        default=0.0,
+        help="seconds of py-spy sampling of the workers after warm-up",
+    )
     parser.add_argument("--server", default="postgres://postgres@127.0.0.1:5432")
     parser.add_argument("--redis", default="redis://127.0.0.1:6379/9")
     args = parser.parse_args()

@@ -27,6 +27,15 @@ PUMP_LOCK = "pump"
 PUMP_AGAIN = "hp:delivery:pump-again"
 WAKEUP = "hp:delivery:wakeup"
 PUMP_LOCK_SECONDS = 5
+# A row handed out is claimed within moments by a worker with a free slot; one
+# still unclaimed after this long sits behind slow work or its message was lost,
+# and stops holding back the next rows (it is handed out again after
+# DELIVERY_REDISPATCH_AFTER_SECONDS).
+HANDED_OUT_SECONDS = 10.0
+# While rows handed out hold every free permit, the pump looks again this soon:
+# often enough to keep Feishu's per-second window full, rarely enough to cost
+# little (a pump round is two reads).
+HANDED_OUT_RECHECK_SECONDS = 0.25
 
 
 def exam_results_due() -> ExamResultQuerySet:
@@ -35,6 +44,16 @@ def exam_results_due() -> ExamResultQuerySet:
     return ExamResult.objects.filter(status=Status.PENDING).filter(
         Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=Now()),
         Q(dispatched_at__isnull=True) | Q(dispatched_at__lt=Now() - redispatch),
+    )
+
+
+def exam_results_handed_out() -> ExamResultQuerySet:
+    """Pending rows handed to a worker moments ago and not claimed yet."""
+    window = min(HANDED_OUT_SECONDS, settings.DELIVERY_REDISPATCH_AFTER_SECONDS)
+    return ExamResult.objects.filter(
+        status=Status.PENDING,
+        dispatched_at__isnull=False,
+        dispatched_at__gte=Now() - seconds(window),
     )
 
 
@@ -81,6 +100,14 @@ def _pump(*, limit: int | None) -> int:
                 pump_wake_in(wait)
             else:
                 _wake_when_next_due(not_before=wait)
+            return dispatched
+        # Rows handed out and not claimed yet will each take one of these permits:
+        # handing out more would only have them deferred (a task run for nothing).
+        free -= exam_results_handed_out().count()
+        if free <= 0:
+            # Their permits are taken within moments; look again shortly, when
+            # the ones taken earliest may have freed.
+            pump_wake_in(HANDED_OUT_RECHECK_SECONDS)
             return dispatched
         batch = min(free, settings.DELIVERY_DISPATCH_BATCH)
         if limit is not None:

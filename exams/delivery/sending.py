@@ -63,7 +63,8 @@ def exam_result_deliver(*, result_id: int) -> str:
     )
     if result is None or result.status != Status.PENDING:
         return "not pending"
-    wait = breaker.paused_for(take_probe=False)
+    breaker_state = breaker.current_state()
+    wait = breaker.paused_for(take_probe=False, state=breaker_state)
     if wait is not None:
         claim_defer(result_id, wait)
         return "paused"
@@ -73,7 +74,10 @@ def exam_result_deliver(*, result_id: int) -> str:
     if result.report and not result.uuid:
         return exam_result_upload_report(result_id=result_id, checked=True)
     claim = claim_with_permit(
-        result_id, api="exams", lease_seconds=settings.DELIVERY_LEASE_SECONDS
+        result_id,
+        api="exams",
+        lease_seconds=settings.DELIVERY_LEASE_SECONDS,
+        breaker_state=breaker_state,
     )
     if isinstance(claim, str):
         return claim
@@ -146,7 +150,7 @@ def exam_result_deliver(*, result_id: int) -> str:
         next_attempt_at=None,
         unknown_since=None,
     )
-    if breaker.record_success():
+    if breaker.record_success(was_clean=breaker.is_clean(breaker_state)):
         pump_request()  # the probe succeeded: the paused rows go out now
     logger.info(
         "exam result delivered",

@@ -13,6 +13,7 @@ database's clock.
 from __future__ import annotations
 
 import datetime as dt
+import enum
 import logging
 
 from django.conf import settings
@@ -34,14 +35,39 @@ def app_state() -> FeishuAppState:
     return state
 
 
-def paused_for(*, take_probe: bool = True) -> float | None:
+def current_state() -> FeishuAppState | None:
+    """The breaker as it stands (one read), for a caller that asks it twice."""
+    return FeishuAppState.objects.filter(app_id=settings.FEISHU_APP_ID).first()
+
+
+def is_clean(state: FeishuAppState | None) -> bool:
+    """Closed, with no failure run to reset: a success has nothing to undo."""
+    return state is None or (
+        state.paused_since is None and not state.consecutive_failures
+    )
+
+
+class Unread(enum.Enum):
+    """paused_for(state=UNREAD): the caller has not read the breaker; it reads it."""
+
+    UNREAD = enum.auto()
+
+
+UNREAD = Unread.UNREAD
+
+
+def paused_for(
+    *, take_probe: bool = True, state: FeishuAppState | Unread | None = UNREAD
+) -> float | None:
     """Seconds until delivery may resume, or None when it may go ahead now.
 
     After a pause ends (half-open), only the caller that takes the probe goes
     ahead; ``take_probe=False`` asks without taking it (the pump, which then
-    dispatches a single row to be that probe).
+    dispatches a single row to be that probe). ``state``: the breaker as this
+    caller read it moments ago (``current_state()``), instead of reading it again.
     """
-    state = FeishuAppState.objects.filter(app_id=settings.FEISHU_APP_ID).first()
+    if isinstance(state, Unread):
+        state = current_state()
     if state is None or state.paused_since is None:
         return None
     now = timezone.now()
@@ -93,25 +119,31 @@ def trip(*, reason: str, code: int | None, cooldown: float | None = None) -> Non
     )
 
 
-def record_success() -> bool:
+def record_success(*, was_clean: bool = False) -> bool:
     """A call succeeded: close the breaker and reset the failure run. True when
     this success ended a pause or a run of failures (the caller then restarts
     delivery).
 
-    On the hot path (breaker closed, no failures) this is one UPDATE that matches
-    nothing, plus the "Feishu answered" time written at most every few seconds.
+    ``was_clean``: the caller read the breaker closed with no failure run just
+    before its call (``is_clean``), so there is nothing to close: on that hot path
+    only the "Feishu answered" time is written, at most every few seconds. (A
+    failure another worker records in between is reset by the next success.)
     """
     base = FeishuAppState.objects.filter(app_id=settings.FEISHU_APP_ID)
-    closed = base.filter(
-        Q(paused_since__isnull=False) | Q(consecutive_failures__gt=0)
-    ).update(
-        paused_until=None,
-        paused_since=None,
-        pause_reason="",
-        pause_code=None,
-        consecutive_failures=0,
-        last_answer_at=Now(),
-        last_success_at=Now(),
+    closed = (
+        0
+        if was_clean
+        else base.filter(
+            Q(paused_since__isnull=False) | Q(consecutive_failures__gt=0)
+        ).update(
+            paused_until=None,
+            paused_since=None,
+            pause_reason="",
+            pause_code=None,
+            consecutive_failures=0,
+            last_answer_at=Now(),
+            last_success_at=Now(),
+        )
     )
     answered_key = f"hp:breaker-answered:{settings.FEISHU_APP_ID}"
     if not closed and cache.add(answered_key, "1", timeout=5):

@@ -33,23 +33,26 @@ ROLES = {
 
 
 def create_roles(apps, schema_editor):
+    alias = schema_editor.connection.alias
     for app_config in apps.get_app_configs():
         app_config.models_module = True
-        create_permissions(app_config, verbosity=0)
+        create_permissions(app_config, verbosity=0, using=alias)
         app_config.models_module = None
     Group = apps.get_model("auth", "Group")
     Permission = apps.get_model("auth", "Permission")
     for name, codenames in ROLES.items():
-        group, _created = Group.objects.get_or_create(name=name)
+        group, _created = Group.objects.using(alias).get_or_create(name=name)
         group.permissions.set(
-            Permission.objects.filter(
+            Permission.objects.using(alias).filter(
                 content_type__app_label="exams", codename__in=codenames
             )
         )
 
 
 def remove_roles(apps, schema_editor):
-    apps.get_model("auth", "Group").objects.filter(name__in=ROLES).delete()
+    alias = schema_editor.connection.alias
+    Group = apps.get_model("auth", "Group")
+    Group.objects.using(alias).filter(name__in=ROLES).delete()
 
 
 class Migration(migrations.Migration):

@@ -59,18 +59,19 @@ def _initial(current) -> dict:
 
 
 def carry_over(apps, schema_editor):
+    alias = schema_editor.connection.alias
     Change = apps.get_model("exams", "ExamResultChange")
     Result = apps.get_model("exams", "ExamResult")
     Historical = apps.get_model("exams", "HistoricalExamResult")
     batch = []
     result_id = None
     state: dict = {}
-    for change in Change.objects.order_by("result_id", "changed_at", "id").iterator(
+    for change in Change.objects.using(alias).order_by("result_id", "changed_at", "id").iterator(
         chunk_size=CHUNK
     ):
         if change.result_id != result_id:
             result_id = change.result_id
-            state = _initial(Result.objects.filter(pk=result_id).first())
+            state = _initial(Result.objects.using(alias).filter(pk=result_id).first())
         for name, pair in (change.changes or {}).items():
             if name in state and isinstance(pair, list) and len(pair) == 2:
                 new = pair[0] if change.kind == "deleted" else pair[1]
@@ -88,20 +89,21 @@ def carry_over(apps, schema_editor):
             )
         )
         if len(batch) >= CHUNK:
-            Historical.objects.bulk_create(batch)
+            Historical.objects.using(alias).bulk_create(batch)
             batch = []
     if batch:
-        Historical.objects.bulk_create(batch)
+        Historical.objects.using(alias).bulk_create(batch)
 
 
 def grant_history_view(apps, schema_editor):
+    alias = schema_editor.connection.alias
     for app_config in apps.get_app_configs():
         app_config.models_module = True
-        create_permissions(app_config, verbosity=0)
+        create_permissions(app_config, verbosity=0, using=alias)
         app_config.models_module = None
     Group = apps.get_model("auth", "Group")
     Permission = apps.get_model("auth", "Permission")
-    new = Permission.objects.filter(
+    new = Permission.objects.using(alias).filter(
         content_type__app_label="exams", codename="view_historicalexamresult"
     ).first()
     if new is None:
@@ -109,7 +111,7 @@ def grant_history_view(apps, schema_editor):
     # The roles of 0007, and any group someone gave the old history's permission.
     # (On a fresh database 0007 never created that permission: its model is gone
     # from the code 0007's create_permissions reads.)
-    groups = Group.objects.filter(
+    groups = Group.objects.using(alias).filter(
         Q(name__in=ROLES)
         | Q(
             permissions__content_type__app_label="exams",

@@ -10,22 +10,24 @@ GRANTED_TO = ("editor", "sender")
 
 
 def grant(apps, schema_editor):
+    alias = schema_editor.connection.alias
     for app_config in apps.get_app_configs():
         app_config.models_module = True
-        create_permissions(app_config, verbosity=0)
+        create_permissions(app_config, verbosity=0, using=alias)
         app_config.models_module = None
     Group = apps.get_model("auth", "Group")
     Permission = apps.get_model("auth", "Permission")
-    export = Permission.objects.get(
+    export = Permission.objects.using(alias).get(
         content_type__app_label="exams", codename="export_examresult"
     )
-    for group in Group.objects.filter(name__in=GRANTED_TO):
+    for group in Group.objects.using(alias).filter(name__in=GRANTED_TO):
         group.permissions.add(export)
 
 
 def revoke(apps, schema_editor):
+    alias = schema_editor.connection.alias
     Permission = apps.get_model("auth", "Permission")
-    Permission.objects.filter(
+    Permission.objects.using(alias).filter(
         content_type__app_label="exams", codename="export_examresult"
     ).delete()
 
