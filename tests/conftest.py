@@ -7,6 +7,7 @@ pass by quietly testing the embedded default only.
 
 from __future__ import annotations
 
+import contextlib
 import os
 
 import pytest
@@ -52,6 +53,20 @@ def pytest_sessionstart(session: pytest.Session) -> None:
         pytest.exit(
             "HIRING_PORTAL_REQUIRE_SERVICES=1 but: " + "; ".join(problems), returncode=3
         )
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):
+    """A failed test that started Celery processes reports the end of their logs:
+    a failure seen once in CI says what the worker was doing."""
+    report = yield
+    if report.failed and call.when in ("call", "setup"):
+        for process in getattr(item, "celery_processes", ()):
+            with contextlib.suppress(OSError):
+                report.sections.append(
+                    (f"{process.log.name} (last lines)", process.output(6000))
+                )
+    return report
 
 
 @pytest.fixture(autouse=True, scope="session")

@@ -104,12 +104,16 @@ def _clear_shared_state() -> None:
 
 @pytest.fixture
 def start_worker(
-    sandbox: Sandbox, transactional_db: None, tmp_path: Path
+    sandbox: Sandbox,
+    transactional_db: None,
+    tmp_path: Path,
+    request: pytest.FixtureRequest,
 ) -> Iterator[Callable[..., CeleryProcess]]:
     """Start a Celery worker process (and beat, in a process of its own) for this
-    test."""
+    test. A test that fails shows the end of their logs (tests/conftest.py)."""
     _clear_shared_state()
     started: list[CeleryProcess] = []
+    request.node.celery_processes = started
 
     def start(
         name: str = "w1",
