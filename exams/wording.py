@@ -186,6 +186,12 @@ TEMPLATES: dict[str, StrOrPromise] = {
         "portal cannot fill in the operator. Enter the operator ID, or ask an "
         "administrator to add your Feishu identity."
     ),
+    # --- alerts (the subject an alert page shows) ------------------------------------
+    "alert.paused": _("Delivery to Feishu is paused"),
+    "alert.stale_pending": _(
+        "Results have been waiting to be sent for more than %(minutes)d minutes"
+    ),
+    "alert.result_ended": _("Result #%(id)s: %(status)s"),
     # --- a result's status, as a parameter of another message -----------------------
     **{f"status.{value}": label for value, label in ExamResult.Status.choices},
     "status.claimed": _("claimed for delivery"),
