@@ -14,10 +14,12 @@ from django.urls import reverse
 from django.utils import formats, timezone, translation
 
 from exams import wording
+from exams.audit.alerts import alerts_check
 from exams.audit.history import result_changes
+from exams.entry.identities import feishu_identity_record
 from exams.gateway.messages import staff_message
 from exams.importing import exporting
-from exams.models import AlertSent, ExamResult, ImportBatch
+from exams.models import AlertSent, ExamResult, FeishuIdentity, ImportBatch
 from exams.models.recording import update_recorded
 from feishu import ParameterError
 
@@ -154,3 +156,77 @@ def test_an_alert_page_shows_the_problem_in_words_not_its_key(client, superuser)
 
     assert "Result #10: outcome unknown (attempt 4)." in page
     assert "result_unknown:10:4" not in page
+
+
+def test_an_alert_told_in_english_reads_in_chinese_on_its_page(
+    client, superuser, exam_result_factory, settings
+):
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    settings.LANGUAGE_CODE = "en"
+    failed = exam_result_factory(status=ExamResult.Status.FAILED)
+    alerts_check(now=timezone.now())  # the beat's check, in LANGUAGE_CODE
+    alert = AlertSent.objects.get()
+    client.force_login(superuser)
+
+    page = client.get(
+        reverse("admin:exams_alertsent_change", args=[alert.pk]),
+        HTTP_ACCEPT_LANGUAGE="zh-hans",
+    ).content.decode()
+
+    assert f"成绩 #{failed.pk}：同步失败" in page
+    assert "failed" not in re.sub(r"<[^>]+>|result_failed", "", page).lower()
+
+
+def test_an_alert_subject_stored_as_text_is_shown_as_stored(client, superuser):
+    alert = AlertSent.objects.create(
+        kind=AlertSent.Kind.PAUSED, key="paused:cli_1:2026", subject="Delivery paused"
+    )
+    client.force_login(superuser)
+
+    page = client.get(
+        reverse("admin:exams_alertsent_change", args=[alert.pk]),
+        HTTP_ACCEPT_LANGUAGE="zh-hans",
+    ).content.decode()
+
+    assert "Delivery paused" in page
+
+
+def test_an_identity_event_reads_in_words_not_as_its_json(client, superuser):
+    identity = FeishuIdentity.objects.get(user=superuser)
+    feishu_identity_record(
+        actor=superuser, identity=identity, previous=None, how="lookup"
+    )
+    client.force_login(superuser)
+
+    page = client.get(
+        reverse("exams_audit:review") + "?view=events", HTTP_ACCEPT_LANGUAGE="zh-hans"
+    ).content.decode()
+
+    assert f"{superuser.username}，飞书应用 {identity.app_id}（按邮箱查找）" in page
+    assert f"open_id: — → {identity.open_id}" in page
+    assert '"before"' not in page and "&quot;before&quot;" not in page
+
+
+def test_a_held_results_history_says_why_in_words(staff):
+    result = ExamResult.objects.create(
+        application_id="6891565253964859661",
+        exam_resource_name="笔试",
+        score=80,
+        operator_id="ou_1",
+        status=ExamResult.Status.PENDING,
+    )
+    update_recorded(
+        ExamResult.objects.filter(pk=result.pk),
+        actor=None,
+        source="feishu_lookup",
+        status=ExamResult.Status.HELD,
+        hold_code=ExamResult.Hold.WRONG_STAGE,
+        hold_params={"name": "欧阳思远", "stage_zh": "终面", "stage_en": "Final"},
+    )
+
+    with translation.override("zh-hans"):
+        diffs = {d.name: d for d in result_changes(result.pk)[0].diffs}
+
+    assert diffs["hold_code"].new == "欧阳思远 处于“终面”阶段，不是笔试阶段。"
+    assert diffs["status"].new == "需处理"
+    assert "hold_params" not in diffs
