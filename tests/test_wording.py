@@ -18,7 +18,8 @@ from exams.audit.alerts import alerts_check
 from exams.audit.history import result_changes
 from exams.entry.identities import feishu_identity_record
 from exams.gateway.messages import staff_message
-from exams.importing import exporting
+from exams.importing import exporting, reading, service, writing
+from exams.importing.errors import ImportFileError
 from exams.models import AlertSent, ExamResult, FeishuIdentity, ImportBatch
 from exams.models.recording import update_recorded
 from feishu import ParameterError
@@ -230,3 +231,109 @@ def test_a_held_results_history_says_why_in_words(staff):
     assert diffs["hold_code"].new == "欧阳思远 处于“终面”阶段，不是笔试阶段。"
     assert diffs["status"].new == "需处理"
     assert "hold_params" not in diffs
+
+
+def _import_page(client, batch, language):
+    return client.get(
+        reverse("admin:exams_examresult_import_batch", args=[batch.pk]),
+        HTTP_ACCEPT_LANGUAGE=language,
+    ).content.decode()
+
+
+def test_why_an_import_sent_none_of_its_results_reads_in_the_readers_language(
+    client, staff, exam_result_factory
+):
+    # The operator of the result the sheet changes was set for another Feishu app.
+    exam_result_factory(
+        application_id="6891565253964859661",
+        exam_resource_name="笔试",
+        operator_app_id="cli_old",
+        entered_by=staff,
+    )
+    content = "application_id,exam_resource_name,score\n6891565253964859661,笔试,85\n"
+    with translation.override("en"):
+        batch = service.import_file(
+            content=content.encode(), file_name="r.csv", actor=staff, send=True
+        )
+    client.force_login(staff)
+
+    page = _import_page(client, batch, "zh-hans")
+
+    assert "1 条未发送：添加人属于另一个飞书应用；请重新填写添加人。" in page
+    assert "operator belongs" not in page
+    assert "operator belongs to another Feishu app" in _import_page(client, batch, "en")
+
+
+def test_a_file_a_worker_refused_in_english_reads_in_chinese(client, staff, settings):
+    settings.EXAMS_IMPORT_PREVIEW_INLINE_BYTES = 100  # the worker reads it
+    # A quote that is never closed: the cell runs on past the CSV reader's limit.
+    content = 'application_id,exam_resource_name,score\n6891565253964859661,"'
+    content += "x" * 200_000 + "\n"
+    client.force_login(staff)
+    client.post(
+        reverse("admin:exams_examresult_import"),
+        {"file": SimpleUploadedFile("results.csv", content.encode())},
+        HTTP_ACCEPT_LANGUAGE="en",
+    )
+    batch = ImportBatch.objects.get()
+    with translation.override("en"):
+        service.import_batch_match(batch_id=batch.pk)
+    batch.refresh_from_db()
+    assert batch.status == ImportBatch.Status.FAILED
+
+    page = _import_page(client, batch, "zh-hans")
+
+    assert "导入失败，未写入任何数据：第 2 行有一个超过 131,072 个字符的单元格" in page
+    assert "holds a cell" not in page
+
+
+def test_a_header_refused_names_what_is_missing_in_the_readers_language():
+    content = b"exam_resource_name,mark\n\xe7\xac\x94\xe8\xaf\x95,1\n"
+    with translation.override("en"), pytest.raises(ImportFileError) as refused:
+        reading.read_table(content, "r.csv")
+
+    kept = wording.stored_refusal(refused.value)
+    with translation.override("zh-hans"):
+        shown = wording.render(kept)
+
+    assert "缺少必填列：application_id (投递 ID)，或候选人的email (邮箱)" in shown
+    assert "“mark”" in shown
+    assert "Missing" not in shown and "Unknown column" not in shown
+
+
+def test_an_import_that_failed_unexpectedly_keeps_the_error_as_detail(
+    staff, monkeypatch
+):
+    def broken(*args, **kwargs):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(writing, "_write", broken)
+    content = b"application_id,exam_resource_name,score\n6891565253964859661,x,85\n"
+    with translation.override("en"):
+        batch = service.import_file(content=content, file_name="r.csv", actor=staff)
+    assert batch.status == ImportBatch.Status.FAILED
+
+    with translation.override("zh-hans"):
+        shown = wording.render(batch.error)
+
+    assert (
+        shown
+        == "导入因意外错误而中止，未写入任何数据。技术细节：RuntimeError: disk full"
+    )
+
+
+def test_an_import_whose_process_died_says_so_in_the_readers_language(staff):
+    batch = ImportBatch.objects.create(
+        created_by=staff,
+        file_name="r.csv",
+        status=ImportBatch.Status.RUNNING,
+        started_at=timezone.now() - dt.timedelta(days=1),
+    )
+    with translation.override("en"):
+        service.import_batches_sweep()
+    batch.refresh_from_db()
+
+    with translation.override("zh-hans"):
+        shown = wording.render(batch.error)
+
+    assert shown.startswith("导入在完成前中断（处理进程已结束）；没有写入任何数据。")

@@ -265,6 +265,10 @@ def read_pages(page: Any, server: Any, world: dict[str, Any]) -> dict[str, list[
         found[f"import preview ({sample})"] = english_words(
             page.evaluate(VISIBLE), shown_data()
         )
+    batch = ImportBatch.objects.order_by("-pk").first()
+    assert batch is not None
+    page.goto(f"{url}/admin/exams/importbatch/{batch.pk}/change/")
+    found["import record"] = english_words(page.evaluate(VISIBLE), shown_data())
     return found
 
 
