@@ -20,7 +20,14 @@ from exams.entry.identities import feishu_identity_record
 from exams.gateway.messages import staff_message
 from exams.importing import exporting, reading, service, writing
 from exams.importing.errors import ImportFileError
-from exams.models import AlertSent, ExamResult, FeishuIdentity, ImportBatch
+from exams.models import (
+    AlertSent,
+    ExamResult,
+    FeishuIdentity,
+    ImportBatch,
+    ScoreCorrection,
+    SyncAttempt,
+)
 from exams.models.recording import update_recorded
 from feishu import ParameterError
 
@@ -133,7 +140,7 @@ def test_the_export_keeps_the_status_and_adds_its_label(staff, exam_result_facto
 
 @pytest.mark.parametrize(
     ("language", "shown"),
-    [("en", "28 Nov 2026, 22:35"), ("zh-hans", "2026年11月28日 22:35")],
+    [("en", "28 Nov 2026, 22:35:00"), ("zh-hans", "2026年11月28日 22:35:00")],
 )
 def test_times_read_in_the_readers_format_without_a_doubled_dot(language, shown):
     when = dt.datetime(2026, 11, 28, 22, 35, tzinfo=dt.UTC)
@@ -337,3 +344,51 @@ def test_an_import_whose_process_died_says_so_in_the_readers_language(staff):
         shown = wording.render(batch.error)
 
     assert shown.startswith("导入在完成前中断（处理进程已结束）；没有写入任何数据。")
+
+
+ISO = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}")
+MOMENTS = {
+    "zh-hans": re.compile(r"\d{4}年\d{1,2}月\d{1,2}日 \d{2}:\d{2}:\d{2}"),
+    "en": re.compile(r"\d{1,2} [A-Z][a-z]{2} \d{4}, \d{2}:\d{2}:\d{2}"),
+}
+
+
+@pytest.mark.parametrize("language", sorted(MOMENTS))
+def test_the_audit_tabs_and_a_results_page_write_times_as_the_reader_does(
+    client, superuser, exam_result_factory, language
+):
+    result = exam_result_factory(status=ExamResult.Status.SYNCED, exam_id="7001")
+    SyncAttempt.objects.create(
+        result=result,
+        call=SyncAttempt.Call.CREATE_EXAM,
+        outcome=SyncAttempt.Outcome.SUCCESS,
+        http_status=200,
+    )
+    ScoreCorrection.objects.create(
+        result=result,
+        previous_score=result.score,
+        new_score="90.5",
+        reason="复核",
+        corrected_by=superuser,
+    )
+    feishu_identity_record(
+        actor=superuser,
+        identity=FeishuIdentity.objects.get(user=superuser),
+        previous=None,
+        how="admin",
+    )
+    client.force_login(superuser)
+    pages = {
+        f"audit: {view}": reverse("exams_audit:review") + f"?view={view}"
+        for view in ("attempts", "changes", "corrections", "events")
+    }
+    pages["result page"] = reverse("admin:exams_examresult_change", args=[result.pk])
+    pages["history"] = reverse("admin:exams_examresult_history", args=[result.pk])
+
+    for name, url in pages.items():
+        page = client.get(url, HTTP_ACCEPT_LANGUAGE=language).content.decode()
+        text = re.sub(r"<[^>]+>", " ", page[page.index('id="content"') :])
+
+        assert MOMENTS[language].search(text), name
+        assert not ISO.search(text), (name, ISO.search(text))
+        assert "p.m" not in text and "a.m" not in text, name
