@@ -238,6 +238,8 @@ def pages(world: dict[str, Any]) -> dict[str, str]:
 
 
 # The visible text, with what the page shows on buttons and in empty fields.
+# Chromium draws a file input's "Choose File" / "No file chosen" itself, in the
+# browser's language: it is not in innerText, and nothing here removes it.
 VISIBLE = """() => [
   document.body.innerText,
   ...[...document.querySelectorAll('input[type=submit], input[type=button]')]
