@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -93,6 +93,11 @@ TEMPLATES: dict[str, StrOrPromise] = {
     "delivery.marked_delivered": _(
         "Marked as delivered by staff, who found it in Feishu."
     ),
+    # --- why a bulk send left a result out (kept in an import's report) -----------
+    "send.operator_other_app": _(
+        "operator belongs to another Feishu app; enter the operator again"
+    ),
+    "send.not_sendable": _("not a draft, failed or held result"),
     # --- reconciliation ------------------------------------------------------------
     "reconcile.found": _(
         "Found in Feishu by reconciliation: the result was recorded once."
@@ -177,15 +182,113 @@ TEMPLATES: dict[str, StrOrPromise] = {
         "“%(exam)s”) with different values (scores %(scores)s): none of them is "
         "imported. Keep the right one and import again."
     ),
+    "import.id_number_cell": _(
+        "The application ID is a number cell (%(value)s): the spreadsheet keeps "
+        "only %(digits)s digits of a number, so its last digits are lost. "
+        "Format the column as text and paste the IDs again."
+    ),
+    "import.id_long_number_cell": _(
+        "The application ID %(value)s is a number cell: the spreadsheet "
+        "keeps only %(digits)s digits of a number, so its last digits may "
+        "have been lost. Format the column as text and paste the IDs again."
+    ),
+    "import.id_scientific": _(
+        "“%(value)s” is an application ID that a spreadsheet turned into a "
+        "number in scientific notation: its digits are lost. Format the column "
+        "as text in the source and export again."
+    ),
+    "import.id_decimal": _(
+        "“%(value)s” ends in a decimal part: a spreadsheet treated the "
+        "application ID as a number, which keeps only %(digits)s digits, so "
+        "its last digits may have changed. Format the column as text in the "
+        "source and export again."
+    ),
     "import.not_editable": _(
         "This result is %(status)s: Feishu offers no way to update an exam result, "
         "so the import does not change it."
+    ),
+    # --- a file refused as a whole (exams.importing; kept by a background import) ----
+    "import_file.not_text": _(
+        "The file is neither UTF-8 nor GBK/GB18030 text, nor an XLSX workbook. "
+        "Save it from the spreadsheet as CSV UTF-8 or Excel Workbook (.xlsx)."
+    ),
+    "import_file.damaged_text": _(
+        "The file says it is %(encoding)s text, but it is damaged at byte "
+        "%(position)s (%(reason)s). Save it again from the spreadsheet as "
+        "CSV UTF-8 or Excel Workbook (.xlsx)."
+    ),
+    "import_file.csv_cell_too_long": _(
+        "Line %(line)s holds a cell of more than %(limit)s characters, far "
+        'more than any column of an exam result. If a quote (") opens a cell '
+        "and is never closed, the cell runs on to the end of the file: close "
+        "it, or remove the quote."
+    ),
+    "import_file.csv": _("Line %(line)s cannot be read as CSV (%(error)s)."),
+    "import_file.column_twice": _(
+        "The column %(column)s appears twice in the header row."
+    ),
+    "import_file.unknown_columns": _(
+        "Unknown column(s): %(columns)s. The columns are %(known)s (the Feishu "
+        "field names or the Chinese labels of the Feishu page)."
+    ),
+    "import_file.and_more": _("and %(count)s more"),
+    "import_file.identity_columns": _(
+        "%(id)s, or the candidate's %(email)s or %(mobile)s"
+    ),
+    "import_file.missing_columns": _("Missing required column(s): %(columns)s."),
+    "import_file.xls": _(
+        "“%(name)s” is an old Excel 97–2003 (.xls) file. Save it as Excel "
+        "Workbook (.xlsx) or CSV and import that."
+    ),
+    "import_file.empty": _("The file is empty."),
+    "import_file.workbook_unreadable": _("The workbook cannot be read (%(error)s)."),
+    "import_file.workbook_part_too_large": _(
+        "The workbook's part %(part)s would unpack to %(size)s MB "
+        "(%(ratio)s times its packed size); the portal reads at most "
+        "%(limit)s MB a part, packed at most %(max_ratio)s to 1. A "
+        "spreadsheet of results is far smaller: save the sheet again "
+        "from the spreadsheet, or export it as CSV."
+    ),
+    "import_file.too_many_rows": _(
+        "The file has more than %(max)s rows, more than the portal imports at "
+        "once: split it into smaller files."
+    ),
+    "import_file.cell_too_long": _(
+        "Row %(row)s holds a cell of more than %(max)s characters in the column "
+        "%(column)s, more than a spreadsheet cell can hold: correct that cell."
+    ),
+    "import_file.too_large": _(
+        "The file is larger than %(max)s MB; split it into smaller files."
+    ),
+    "import_file.quota": _(
+        "Your imports waiting for confirmation already keep %(kept)s MB, and "
+        "this file would take them past %(quota)s MB. Confirm or cancel "
+        "them on the Imports page first."
+    ),
+    "import_file.lookup_scope": _(
+        "The Feishu app may not look candidates up: grant it the "
+        "permission %(scopes)s in the Feishu developer console "
+        "(Permissions & Scopes) and publish a new app version."
+    ),
+    "import.interrupted": _(
+        "The import stopped before it finished (its process ended); nothing was "
+        "written. Upload the file again."
+    ),
+    "import.failed": _(
+        "The import stopped on an error the portal did not expect; nothing was "
+        "written. Technical detail: %(detail)s"
     ),
     "operator.missing": _(
         "Your login “%(user)s” has no Feishu %(type)s for the app %(app)s, so the "
         "portal cannot fill in the operator. Enter the operator ID, or ask an "
         "administrator to add your Feishu identity."
     ),
+    # --- alerts (the subject an alert page shows) ------------------------------------
+    "alert.paused": _("Delivery to Feishu is paused"),
+    "alert.stale_pending": _(
+        "Results have been waiting to be sent for more than %(minutes)d minutes"
+    ),
+    "alert.result_ended": _("Result #%(id)s: %(status)s"),
     # --- a result's status, as a parameter of another message -----------------------
     **{f"status.{value}": label for value, label in ExamResult.Status.choices},
     "status.claimed": _("claimed for delivery"),
@@ -271,6 +374,25 @@ def from_error(error: ValidationError) -> dict[str, Any] | str:
     return {"code": "", "parts": parts}
 
 
+def listing(items: Iterable[Any]) -> Message:
+    """Several facts as one parameter (column names, some of them messages),
+    worded item by item and joined when read."""
+    return message("list", items=list(items))
+
+
+@renders("list")
+def _list_words(params: Mapping[str, Any]) -> str:
+    return ", ".join(_shown_text(item) for item in params.get("items") or [])
+
+
+def stored_refusal(error: ValidationError) -> str:
+    """A refusal as a text column keeps it (``from_error``)."""
+    data = from_error(error)
+    if isinstance(data, str):
+        return data
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+
+
 def render(value: Any) -> str:
     """A stored message in the reader's language; stored text as it was stored."""
     if value is None:
@@ -313,6 +435,10 @@ def _shown(item: Any) -> Any:
     if isinstance(item, dict) and "code" in item:
         return render(item)
     return item
+
+
+def _shown_text(item: Any) -> str:
+    return str(_shown(item))
 
 
 def _storable(value: Any) -> Any:

@@ -28,6 +28,7 @@ from ..delivery.reconcile import exam_results_reconcile
 from ..entry.services import exam_results_send
 from ..gateway import enqueue
 from ..models import ExamResult
+from ..wording import render
 from .base import staff_user
 from .exports import export_response
 from .forms import MarkDeliveredForm, SendAnywayForm
@@ -183,7 +184,7 @@ def send_to_feishu(
                 "%(count)d results skipped: %(reason)s.",
                 count,
             )
-            % {"count": count, "reason": reason},
+            % {"count": count, "reason": render(reason)},
             messages.WARNING,
         )
 

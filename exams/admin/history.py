@@ -14,6 +14,7 @@ from django.utils.safestring import SafeString
 from django.utils.translation import gettext_lazy as _
 
 from ..audit.alerts import alert_problem
+from ..audit.events import event_words
 from ..audit.hints import attempt_hint, pretty_body
 from ..audit.history import FieldDiff, as_changes, with_previous
 from ..models import (
@@ -23,6 +24,7 @@ from ..models import (
     ScoreCorrection,
     SyncAttempt,
 )
+from ..wording import render
 from .base import ReadOnlyAdmin, result_link
 
 
@@ -171,10 +173,17 @@ class ScoreCorrectionAdmin(ReadOnlyAdmin):
 
 @admin.register(AuditEvent)
 class AuditEventAdmin(ReadOnlyAdmin):
-    list_display = ("occurred_at", "kind", "actor", "actor_label", "details")
+    list_display = ("occurred_at", "kind", "actor", "actor_label", "what")
     list_filter = ("kind",)
     list_select_related = ("actor",)
     ordering = ("-occurred_at", "-id")
+    # The facts in words; the audit page's CSV carries them as data.
+    fields = ("occurred_at", "kind", "actor", "actor_label", "what")
+    readonly_fields = fields
+
+    @admin.display(description=_("what happened"))
+    def what(self, obj: AuditEvent) -> str:
+        return event_words(obj)
 
 
 @admin.register(AlertSent)
@@ -182,7 +191,34 @@ class AlertSentAdmin(ReadOnlyAdmin):
     list_display = ("sent_at", "kind", "problem", "recipients", "resolved_at")
     list_filter = ("kind",)
     ordering = ("-sent_at", "-id")
+    # The problem and the subject in words, never the key that tells it once.
+    fields = (
+        "kind",
+        "problem",
+        "subject_words",
+        "sent_at",
+        "resolved_at",
+        "recipients",
+    )
+    readonly_fields = fields
 
     @admin.display(description=_("problem"))
     def problem(self, obj: AlertSent) -> str:
         return alert_problem(obj)
+
+    @admin.display(description=_("subject"))
+    def subject_words(self, obj: AlertSent) -> str:
+        return render(obj.subject)
+
+    def change_view(
+        self,
+        request: HttpRequest,
+        object_id: str,
+        form_url: str = "",
+        extra_context: dict[str, Any] | None = None,
+    ) -> Any:
+        alert = self.get_object(request, object_id)
+        subtitle = {"subtitle": alert_problem(alert)} if alert is not None else {}
+        return super().change_view(
+            request, object_id, form_url, {**subtitle, **(extra_context or {})}
+        )

@@ -68,7 +68,7 @@ def _summary(batch: ImportBatch) -> tuple[str, int]:
     if batch.status == BatchStatus.FAILED:
         return (
             _("The import of “%(file)s” failed and wrote nothing: %(error)s")
-            % {"file": name, "error": batch.error},
+            % {"file": name, "error": wording.render(batch.error)},
             messages.ERROR,
         )
     if batch.status == BatchStatus.REFUSED:

@@ -11,7 +11,16 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy
 
 from ..models import ImportBatch
+from ..wording import render
 from .base import ReadOnlyPermissions, TitledAdmin
+
+# The options of the confirmation, by their key in ImportBatch.options.
+OPTIONS = (
+    ("all_or_nothing", gettext_lazy("All or nothing")),
+    ("send", gettext_lazy("Send to Feishu after import")),
+    ("background", gettext_lazy("Written in the background")),
+    ("dry_run", gettext_lazy("Dry run: nothing written")),
+)
 
 
 @admin.register(ImportBatch)
@@ -47,7 +56,7 @@ class ImportBatchAdmin(ReadOnlyPermissions, TitledAdmin):
         "created_at",
         "source",
         "status",
-        "options",
+        "chosen",
         "started_at",
         "finished_at",
         "total_rows",
@@ -57,12 +66,24 @@ class ImportBatchAdmin(ReadOnlyPermissions, TitledAdmin):
         "invalid_count",
         "conflict_count",
         "sent_count",
-        "error",
+        "why_failed",
     )
     readonly_fields = fields
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[ImportBatch]:
         return super().get_queryset(request).defer("content", "report")
+
+    @admin.display(description=gettext_lazy("options"))
+    def chosen(self, obj: ImportBatch) -> str:
+        """The options staff chose on confirming, in words (the column keeps
+        them as data, with the language the import ran in)."""
+        options = obj.options or {}
+        chosen = [str(label) for name, label in OPTIONS if options.get(name)]
+        return "; ".join(chosen) or "—"
+
+    @admin.display(description=gettext_lazy("why it failed"))
+    def why_failed(self, obj: ImportBatch) -> str:
+        return render(obj.error) or "—"
 
     @admin.display(description=gettext_lazy("file"), ordering="file_name")
     def file_name_link(self, obj: ImportBatch) -> str:

@@ -15,9 +15,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from ..audit import review
+from ..audit.events import event_words
 from ..audit.hints import attempt_hint, pretty_body
 from ..audit.history import actor_label
-from .base import result_link
+from .base import local_time, result_link
 from .forms import VIEWS, AuditFilterForm
 from .history import diff_html
 
@@ -144,7 +145,7 @@ def _display_row(request: HttpRequest, view: str, item: Any) -> dict[str, Any]:
         row = review.change_row(item)
         return {
             "cells": [
-                row[0],
+                local_time(item.changed_at),
                 result_link(item.result_id, f"#{row[1]} {row[2]} · {row[3]}"),
                 *row[4:8],
                 diff_html(item.diffs),
@@ -154,12 +155,13 @@ def _display_row(request: HttpRequest, view: str, item: Any) -> dict[str, Any]:
         row = review.correction_row(item)
         return {
             "cells": [
-                row[0],
+                local_time(item.created_at),
                 result_link(item.result_id, f"#{row[1]} {row[2]} · {row[3]}"),
                 *row[4:],
             ]
         }
-    return {"cells": review.event_row(item)}
+    row = review.event_row(item)
+    return {"cells": [local_time(item.occurred_at), *row[1:3], event_words(item)]}
 
 
 def audit_export_view(request: HttpRequest) -> StreamingHttpResponse:

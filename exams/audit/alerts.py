@@ -32,7 +32,7 @@ from django.utils.translation import ngettext
 from ..delivery.reconcile import ReconcileReport, exam_results_reconcile
 from ..gateway.breaker import pause_status
 from ..models import AlertSent, ExamResult
-from ..wording import render
+from ..wording import Message, message, render
 
 logger = logging.getLogger(__name__)
 Status = ExamResult.Status
@@ -60,7 +60,14 @@ def changelist_url(status: str) -> str:
     return f"{settings.HIRING_PORTAL_BASE_URL}{path}?status__exact={status}"
 
 
-def _open_episode(kind: str, key: str, subject: str, recipients: list[str]) -> bool:
+def _stored_subject(subject: Message) -> str:
+    """The subject as the alert pages word it for their reader (the email itself
+    goes out in ``LANGUAGE_CODE``)."""
+    text = subject.stored()
+    return text if len(text) <= 255 else str(subject)[:255]
+
+
+def _open_episode(kind: str, key: str, subject: Message, recipients: list[str]) -> bool:
     """Record a new episode; False when one of this kind is already open."""
     if AlertSent.objects.filter(kind=kind, resolved_at__isnull=True).exists():
         return False
@@ -69,7 +76,7 @@ def _open_episode(kind: str, key: str, subject: str, recipients: list[str]) -> b
             AlertSent.objects.create(
                 kind=kind,
                 key=key,
-                subject=subject[:255],
+                subject=_stored_subject(subject),
                 recipients=", ".join(recipients),
             )
     except IntegrityError:
@@ -133,7 +140,7 @@ def check_paused() -> int:
         _close_episodes(Kind.PAUSED)
         return 0
     to = [u.email for u in senders()]
-    subject = _("Delivery to Feishu is paused")
+    subject = message("alert.paused")
     key = f"paused:{state.app_id}:{state.paused_since.isoformat()}"
     if not _open_episode(Kind.PAUSED, key, subject, to):
         return 0
@@ -142,7 +149,7 @@ def check_paused() -> int:
         "Results stay pending and are sent once delivery resumes. Pending "
         "results: %(url)s"
     ) % {"reason": render(state.pause_reason), "url": changelist_url(Status.PENDING)}
-    return _send(subject, body, to)
+    return _send(str(subject), body, to)
 
 
 def check_stale_pending(now: dt.datetime) -> int:
@@ -157,9 +164,9 @@ def check_stale_pending(now: dt.datetime) -> int:
         _close_episodes(Kind.STALE_PENDING)
         return 0
     to = [u.email for u in senders()]
-    subject = _(
-        "Results have been waiting to be sent for more than %(minutes)d minutes"
-    ) % {"minutes": settings.EXAMS_ALERT_PENDING_MINUTES}
+    subject = message(
+        "alert.stale_pending", minutes=settings.EXAMS_ALERT_PENDING_MINUTES
+    )
     key = f"stale_pending:{oldest[0]}:{oldest[1].isoformat()}"
     if not _open_episode(Kind.STALE_PENDING, key, subject, to):
         return 0
@@ -171,7 +178,7 @@ def check_stale_pending(now: dt.datetime) -> int:
         "since": timezone.localtime(oldest[1]).strftime("%Y-%m-%d %H:%M"),
         "url": changelist_url(Status.PENDING),
     }
-    return _send(subject, body, to)
+    return _send(str(subject), body, to)
 
 
 def _ended(now: dt.datetime) -> list[tuple[ExamResult, str, str]]:
@@ -222,7 +229,13 @@ def check_ended_results(now: dt.datetime) -> int:
                 AlertSent.objects.create(
                     kind=kind,
                     key=key,
-                    subject=f"#{row.pk} {row.get_status_display()}"[:255],
+                    subject=_stored_subject(
+                        message(
+                            "alert.result_ended",
+                            id=row.pk,
+                            status=message(f"status.{row.status}"),
+                        )
+                    ),
                     recipients=", ".join(recipients),
                     resolved_at=now,
                 )

@@ -21,6 +21,7 @@ from django.db.models.fields.files import FieldFile
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
+from ..candidates.checks import hold_message
 from ..models import ExamResult, HistoricalExamResult
 from ..models.history import HistoryReason
 from ..wording import render
@@ -113,17 +114,29 @@ def field_label(name: str) -> str:
     return str(field.verbose_name) if isinstance(field, Field) else name
 
 
-def display_value(name: str, value: Any) -> str:
-    """A recorded value as staff read it: choices by their label, times local."""
+def display_value(name: str, value: Any, facts: Any = None) -> str:
+    """A recorded value as staff read it: choices by their label, a hold by why
+    (worded from its facts, ``facts``), times local."""
     if value is None or value == "":
         return "—"
-    if name == "status":
-        return str(Status(value).label) if value in Status.values else str(value)
+    if name == "hold_code":
+        return hold_message(str(value), facts or {}) or str(value)
     if name == "last_error_message":
         return render(value)
+    choices = _choices(name)
+    if choices:
+        return str(choices.get(value, value))
     if isinstance(value, dt.datetime):
         return str(formats.localize(timezone.localtime(value)))
     return str(value)
+
+
+def _choices(name: str) -> dict[Any, Any]:
+    try:
+        field = ExamResult._meta.get_field(name)
+    except FieldDoesNotExist:
+        return {}
+    return dict(field.flatchoices) if isinstance(field, Field) else {}
 
 
 def actor_label(user: User | None) -> str:
@@ -147,11 +160,26 @@ def _values(record: Any) -> dict[str, Any]:
 def _diff(record: Any, previous: Any | None) -> dict[str, tuple[Any, Any]]:
     new = _values(record)
     if record.history_type == "-":
-        return {k: (v, None) for k, v in new.items() if v not in (None, "")}
-    if previous is None:
-        return {k: (None, v) for k, v in new.items() if v not in (None, "")}
-    old = _values(previous)
-    return {k: (old[k], new[k]) for k in new if plain(old[k]) != plain(new[k])}
+        diff = {k: (v, None) for k, v in new.items() if v not in (None, "")}
+    elif previous is None:
+        diff = {k: (None, v) for k, v in new.items() if v not in (None, "")}
+    else:
+        old = _values(previous)
+        diff = {k: (old[k], new[k]) for k in new if plain(old[k]) != plain(new[k])}
+    # A hold's facts are shown in the words of its reason, not as their own field:
+    # facts that changed under the same reason change those words.
+    if diff.pop("hold_params", None) is not None and "hold_code" not in diff:
+        code = new["hold_code"]
+        if code:
+            diff["hold_code"] = (code, code)
+    return diff
+
+
+def _facts(record: Any, previous: Any | None) -> tuple[Any, Any]:
+    """The hold facts before and after ``record``, for wording its hold."""
+    if record.history_type == "-":
+        return record.hold_params, None
+    return (previous.hold_params if previous is not None else None), record.hold_params
 
 
 def as_changes(records: Sequence[Any]) -> list[Change]:
@@ -176,6 +204,7 @@ def as_changes(records: Sequence[Any]) -> list[Change]:
     for record in records:
         before = previous.get(previous_ids.get(record.history_id))
         diff = _diff(record, before)
+        old_facts, new_facts = _facts(record, before)
         changes.append(
             Change(
                 record,
@@ -184,8 +213,8 @@ def as_changes(records: Sequence[Any]) -> list[Change]:
                     FieldDiff(
                         name,
                         field_label(name),
-                        display_value(name, old),
-                        display_value(name, new),
+                        display_value(name, old, old_facts),
+                        display_value(name, new, new_facts),
                     )
                     for name, (old, new) in diff.items()
                 ],

@@ -51,7 +51,16 @@ Progress = Callable[[int, int], None]
 
 
 class MatchingError(Exception):
-    """Feishu cannot be asked (the app lacks a scope): nothing can be matched."""
+    """Feishu cannot be asked (the app lacks a scope): nothing can be matched.
+    ``scopes`` names what the app lacks; ``str()`` says so in the reader's
+    language."""
+
+    def __init__(self, scopes: str) -> None:
+        self.scopes = scopes
+        super().__init__(scopes)
+
+    def __str__(self) -> str:
+        return str(message("import_file.lookup_scope", scopes=self.scopes))
 
 
 def normalise_mobile(raw: str, code: str = "") -> tuple[str, str]:
@@ -133,12 +142,7 @@ class _Feishu:
                 time.sleep(error.reset_seconds)
             except MissingScopeError as error:
                 raise MatchingError(
-                    _(
-                        "The Feishu app may not look candidates up: grant it the "
-                        "permission %(scopes)s in the Feishu developer console "
-                        "(Permissions & Scopes) and publish a new app version."
-                    )
-                    % {"scopes": ", ".join(error.scopes) or "hire:talent:readonly"}
+                    ", ".join(error.scopes) or "hire:talent:readonly"
                 ) from error
 
 

@@ -21,6 +21,7 @@ from ..delivery.pump import pump_request_after_commit
 from ..models import ExamResult, HistorySource
 from ..models.recording import delete_recorded, save_recorded, update_recorded
 from ..rules import operator_from_other_app, result_operator_problem
+from ..wording import stored
 from .operators import operator_for
 
 Status = ExamResult.Status
@@ -122,13 +123,14 @@ def _mark_pending(result: ExamResult) -> None:
 
 @dataclass
 class SendReport:
-    """What a bulk send did: how many were queued and why the others were not."""
+    """What a bulk send did: how many were queued and why the others were not.
+
+    ``skipped`` counts the others by reason, each reason a stored message
+    (``wording.stored``): an import keeps the report, and whoever reads it later
+    reads the reasons in their language (``wording.render``)."""
 
     queued: list[int] = field(default_factory=list)
     skipped: dict[str, int] = field(default_factory=dict)
-
-    def skip(self, reason: str) -> None:
-        self.skipped[reason] = self.skipped.get(reason, 0) + 1
 
 
 def exam_results_send(
@@ -163,11 +165,9 @@ def exam_results_send(
             hold_params={},
         )
         if wrong_app_count:
-            report.skipped[
-                _("operator belongs to another Feishu app; enter the operator again")
-            ] = wrong_app_count
+            report.skipped[stored("send.operator_other_app")] = wrong_app_count
         if others:
-            report.skipped[_("not a draft, failed or held result")] = others
+            report.skipped[stored("send.not_sendable")] = others
         _after_commit_deliver(report.queued)
     return report
 

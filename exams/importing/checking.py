@@ -9,7 +9,6 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
-from django.utils.translation import gettext as _
 
 from .. import wording
 from ..candidates.checks import applications_check_now, hold_refusal
@@ -25,6 +24,7 @@ from ..models import ImportBatch
 from . import plan as planning
 from . import reading
 from .candidate_rows import resolve_matches
+from .errors import file_refusal
 
 Progress = Callable[[int, int], None]  # (rows done, rows in the file)
 
@@ -48,10 +48,10 @@ def operator_default(
 
 def check_size(content: bytes) -> None:
     if len(content) > max_upload_bytes():
-        raise reading.ImportFileError(
-            _("The file is larger than %(max)s MB; split it into smaller files.")
-            % {"max": max_upload_bytes() // (1024 * 1024)},
+        raise file_refusal(
+            "import_file.too_large",
             code="too_large",
+            max=max_upload_bytes() // (1024 * 1024),
         )
 
 
@@ -89,7 +89,9 @@ def match_candidates(
     try:
         matches, _stats = sheet_rows_match(rows, progress=progress)
     except MatchingError as error:
-        raise reading.ImportFileError(str(error), code="matching") from error
+        raise file_refusal(
+            "import_file.lookup_scope", code="matching", scopes=error.scopes
+        ) from error
     return {str(number): match.as_dict() for number, match in matches.items()}
 
 

@@ -6,9 +6,7 @@ from __future__ import annotations
 import codecs
 import csv
 
-from django.utils.translation import gettext as _
-
-from .errors import ImportFileError
+from .errors import ImportFileError, file_refusal
 
 
 def decode(content: bytes) -> tuple[str, str]:
@@ -33,13 +31,7 @@ def decode(content: bytes) -> tuple[str, str]:
     try:
         return content.decode("gb18030"), "gb18030"
     except UnicodeDecodeError:
-        raise ImportFileError(
-            _(
-                "The file is neither UTF-8 nor GBK/GB18030 text, nor an XLSX workbook. "
-                "Save it from the spreadsheet as CSV UTF-8 or Excel Workbook (.xlsx)."
-            ),
-            code="encoding",
-        ) from None
+        raise file_refusal("import_file.not_text", code="encoding") from None
 
 
 def _strict(content: bytes, encoding: str) -> str:
@@ -47,18 +39,12 @@ def _strict(content: bytes, encoding: str) -> str:
     try:
         return content.decode(encoding)
     except UnicodeDecodeError as error:
-        raise ImportFileError(
-            _(
-                "The file says it is %(encoding)s text, but it is damaged at byte "
-                "%(position)s (%(reason)s). Save it again from the spreadsheet as "
-                "CSV UTF-8 or Excel Workbook (.xlsx)."
-            )
-            % {
-                "encoding": encoding.upper(),
-                "position": error.start + 1,
-                "reason": error.reason,
-            },
+        raise file_refusal(
+            "import_file.damaged_text",
             code="encoding",
+            encoding=encoding.upper(),
+            position=error.start + 1,
+            reason=error.reason,
         ) from None
 
 
@@ -86,18 +72,10 @@ def utf16_without_bom(content: bytes) -> str:
 def csv_error(error: csv.Error, line: int) -> ImportFileError:
     """What Python's CSV reader refused, in words that say what to fix."""
     if "field larger than field limit" in str(error):
-        return ImportFileError(
-            _(
-                "Line %(line)s holds a cell of more than %(limit)s characters, far "
-                'more than any column of an exam result. If a quote (") opens a cell '
-                "and is never closed, the cell runs on to the end of the file: close "
-                "it, or remove the quote."
-            )
-            % {"line": line, "limit": f"{csv.field_size_limit():,}"},
+        return file_refusal(
+            "import_file.csv_cell_too_long",
             code="cell_too_long",
+            line=line,
+            limit=f"{csv.field_size_limit():,}",
         )
-    return ImportFileError(
-        _("Line %(line)s cannot be read as CSV (%(error)s).")
-        % {"line": line, "error": error},
-        code="csv",
-    )
+    return file_refusal("import_file.csv", code="csv", line=line, error=str(error))

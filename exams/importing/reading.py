@@ -20,9 +20,8 @@ from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
-from django.utils.translation import gettext as _
 
+from ..wording import Message, listing, message, refusal
 from .columns import (
     CANDIDATE_FIELDS,
     EXPORT_ONLY,
@@ -33,7 +32,7 @@ from .columns import (
     unneutralise,
 )
 from .csv_text import csv_error, decode
-from .errors import ImportFileError
+from .errors import ImportFileError, file_refusal
 
 _WHITESPACE = re.compile(r"\s+")
 _SCIENTIFIC = re.compile(r"^[0-9](\.[0-9]+)?[eE]\+?[0-9]+$")
@@ -96,55 +95,54 @@ def match_header(cells: list[Any]) -> dict[str, int]:
             unknown.append(text.strip())
         elif name:
             if name in columns:
-                raise ImportFileError(
-                    _("The column %(column)s appears twice in the header row.")
-                    % {"column": LABELS[name]},
+                raise file_refusal(
+                    "import_file.column_twice",
                     code="duplicate_column",
+                    column=LABELS[name],
                 )
             columns[name] = index
     problems = []
     if unknown:
         problems.append(
-            _(
-                "Unknown column(s): %(columns)s. The columns are %(known)s (the Feishu "
-                "field names or the Chinese labels of the Feishu page)."
+            file_refusal(
+                "import_file.unknown_columns",
+                code="header",
+                columns=_some(unknown),
+                known=", ".join(LABELS.values()),
             )
-            % {
-                "columns": _some(unknown),
-                "known": ", ".join(LABELS.values()),
-            }
         )
-    missing = [LABELS[name] for name in REQUIRED if name not in columns]
+    missing: list[Any] = [LABELS[name] for name in REQUIRED if name not in columns]
     if not any(name in columns for name in IDENTIFYING):
         missing.insert(
             0,
-            _("%(id)s, or the candidate's %(email)s or %(mobile)s")
-            % {
-                "id": LABELS["application_id"],
-                "email": LABELS["email"],
-                "mobile": LABELS["mobile"],
-            },
+            message(
+                "import_file.identity_columns",
+                id=LABELS["application_id"],
+                email=LABELS["email"],
+                mobile=LABELS["mobile"],
+            ),
         )
     if missing:
         problems.append(
-            _("Missing required column(s): %(columns)s.")
-            % {"columns": ", ".join(missing)}
+            file_refusal(
+                "import_file.missing_columns", code="header", columns=listing(missing)
+            )
         )
     if problems:
-        raise ImportFileError(" ".join(problems), code="header")
+        raise ImportFileError(problems)
     return columns
 
 
 UNKNOWN_COLUMNS_LISTED = 10
 
 
-def _some(names: list[str]) -> str:
+def _some(names: list[str]) -> Message:
     """The first few unknown column names, and how many more there are."""
-    listed = ", ".join(f"“{name[:60]}”" for name in names[:UNKNOWN_COLUMNS_LISTED])
+    listed: list[Any] = [f"“{name[:60]}”" for name in names[:UNKNOWN_COLUMNS_LISTED]]
     more = len(names) - UNKNOWN_COLUMNS_LISTED
     if more > 0:
-        listed += " " + _("and %(count)s more") % {"count": f"{more:,}"}
-    return listed
+        listed.append(message("import_file.and_more", count=f"{more:,}"))
+    return listing(listed)
 
 
 def _headers(cells: list[Any], columns: dict[str, int]) -> dict[str, str]:
@@ -164,14 +162,7 @@ def read_table(content: bytes, file_name: str = "") -> Table:
 
 def refuse_xls(content: bytes, file_name: str) -> None:
     if content.startswith(XLS_MAGIC) or file_name.lower().endswith(".xls"):
-        raise ImportFileError(
-            _(
-                "“%(name)s” is an old Excel 97–2003 (.xls) file. Save it as Excel "
-                "Workbook (.xlsx) or CSV and import that."
-            )
-            % {"name": file_name},
-            code="xls",
-        )
+        raise file_refusal("import_file.xls", code="xls", name=file_name)
 
 
 def _read_csv(content: bytes) -> Table:
@@ -184,7 +175,7 @@ def _read_csv(content: bytes) -> Table:
     try:
         header = next(reader)
     except StopIteration:
-        raise ImportFileError(_("The file is empty."), code="empty") from None
+        raise file_refusal("import_file.empty", code="empty") from None
     except csv.Error as error:
         raise csv_error(error, reader.line_num) from None
     columns = match_header(header)
@@ -225,9 +216,8 @@ def check_xlsx_parts(content: bytes) -> None:
     try:
         parts = zipfile.ZipFile(io.BytesIO(content)).infolist()
     except (zipfile.BadZipFile, ValueError) as error:
-        raise ImportFileError(
-            _("The workbook cannot be read (%(error)s).") % {"error": error},
-            code="xlsx",
+        raise file_refusal(
+            "import_file.workbook_unreadable", code="xlsx", error=str(error)
         ) from None
     for part in parts:
         limit = (
@@ -239,44 +229,32 @@ def check_xlsx_parts(content: bytes) -> None:
         if part.file_size > limit or (
             part.file_size > XLSX_RATIO_FROM_BYTES and ratio > XLSX_MAX_RATIO
         ):
-            raise ImportFileError(
-                _(
-                    "The workbook's part %(part)s would unpack to %(size)s MB "
-                    "(%(ratio)s times its packed size); the portal reads at most "
-                    "%(limit)s MB a part, packed at most %(max_ratio)s to 1. A "
-                    "spreadsheet of results is far smaller: save the sheet again "
-                    "from the spreadsheet, or export it as CSV."
-                )
-                % {
-                    "part": part.filename,
-                    "size": f"{part.file_size / 1024 / 1024:,.0f}",
-                    "ratio": f"{ratio:,.0f}",
-                    "limit": f"{limit // 1024 // 1024:,}",
-                    "max_ratio": XLSX_MAX_RATIO,
-                },
+            raise file_refusal(
+                "import_file.workbook_part_too_large",
                 code="xlsx_too_large",
+                part=part.filename,
+                size=f"{part.file_size / 1024 / 1024:,.0f}",
+                ratio=f"{ratio:,.0f}",
+                limit=f"{limit // 1024 // 1024:,}",
+                max_ratio=XLSX_MAX_RATIO,
             )
 
 
 def _too_many_rows() -> ImportFileError:
-    return ImportFileError(
-        _(
-            "The file has more than %(max)s rows, more than the portal imports at "
-            "once: split it into smaller files."
-        )
-        % {"max": f"{settings.EXAMS_IMPORT_MAX_ROWS:,}"},
+    return file_refusal(
+        "import_file.too_many_rows",
         code="too_many_rows",
+        max=f"{settings.EXAMS_IMPORT_MAX_ROWS:,}",
     )
 
 
 def _cell_too_long(number: int, field: str) -> ImportFileError:
-    return ImportFileError(
-        _(
-            "Row %(row)s holds a cell of more than %(max)s characters in the column "
-            "%(column)s, more than a spreadsheet cell can hold: correct that cell."
-        )
-        % {"row": f"{number:,}", "max": f"{MAX_CELL_CHARS:,}", "column": LABELS[field]},
+    return file_refusal(
+        "import_file.cell_too_long",
         code="cell_too_long",
+        row=f"{number:,}",
+        max=f"{MAX_CELL_CHARS:,}",
+        column=LABELS[field],
     )
 
 
@@ -289,14 +267,13 @@ def _read_xlsx(content: bytes) -> Table:
             io.BytesIO(content), read_only=True, data_only=False
         )
     except Exception as error:  # openpyxl raises many kinds for a broken file
-        raise ImportFileError(
-            _("The workbook cannot be read (%(error)s).") % {"error": error},
-            code="xlsx",
+        raise file_refusal(
+            "import_file.workbook_unreadable", code="xlsx", error=str(error)
         ) from None
     sheet = workbook.worksheets[0]
     header = next(sheet.iter_rows(values_only=True, max_col=MAX_COLUMNS), None)
     if header is None:
-        raise ImportFileError(_("The file is empty."), code="empty")
+        raise file_refusal("import_file.empty", code="empty")
     columns = match_header(list(header))
     max_rows = settings.EXAMS_IMPORT_MAX_ROWS
     # The rows, as wide as the columns imported: openpyxl pads every row to the
@@ -360,49 +337,20 @@ def application_id_text(raw: Any) -> str:
     if isinstance(raw, float):
         if raw.is_integer() and abs(raw) < 10**SPREADSHEET_DIGITS:
             return str(int(raw))
-        raise ValidationError(
-            _(
-                "The application ID is a number cell (%(value)s): the spreadsheet keeps "
-                "only %(digits)s digits of a number, so its last digits are lost. "
-                "Format the column as text and paste the IDs again."
-            ),
-            code="mangled",
-            params={"value": repr(raw), "digits": SPREADSHEET_DIGITS},
+        raise refusal(
+            "import.id_number_cell", value=repr(raw), digits=SPREADSHEET_DIGITS
         )
     if isinstance(raw, int):
         if len(str(abs(raw))) > SPREADSHEET_DIGITS:
-            raise ValidationError(
-                _(
-                    "The application ID %(value)s is a number cell: the spreadsheet "
-                    "keeps only %(digits)s digits of a number, so its last digits may "
-                    "have been lost. Format the column as text and paste the IDs again."
-                ),
-                code="mangled",
-                params={"value": raw, "digits": SPREADSHEET_DIGITS},
+            raise refusal(
+                "import.id_long_number_cell", value=raw, digits=SPREADSHEET_DIGITS
             )
         return str(raw)
     text = "" if raw is None else str(raw).strip()
     if _SCIENTIFIC.fullmatch(text):
-        raise ValidationError(
-            _(
-                "“%(value)s” is an application ID that a spreadsheet turned into a "
-                "number in scientific notation: its digits are lost. Format the column "
-                "as text in the source and export again."
-            ),
-            code="mangled",
-            params={"value": text},
-        )
+        raise refusal("import.id_scientific", value=text)
     if _DECIMAL_ID.fullmatch(text):
-        raise ValidationError(
-            _(
-                "“%(value)s” ends in a decimal part: a spreadsheet treated the "
-                "application ID as a number, which keeps only %(digits)s digits, so "
-                "its last digits may have changed. Format the column as text in the "
-                "source and export again."
-            ),
-            code="mangled",
-            params={"value": text, "digits": SPREADSHEET_DIGITS},
-        )
+        raise refusal("import.id_decimal", value=text, digits=SPREADSHEET_DIGITS)
     return text
 
 

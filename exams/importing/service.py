@@ -28,6 +28,7 @@ from django.utils.translation import gettext as _
 from .. import rules
 from ..gateway import enqueue
 from ..models import HistorySource, ImportBatch
+from ..wording import stored, stored_refusal
 from . import plan as planning
 from . import reading
 from .checking import (
@@ -39,6 +40,7 @@ from .checking import (
     preview,
     set_counts,
 )
+from .errors import file_refusal
 from .upload_checks import check_header
 from .writing import batch_write
 
@@ -137,17 +139,11 @@ def _check_quota(actor: User, size: int) -> None:
         or 0
     )
     if kept + size > quota:
-        raise reading.ImportFileError(
-            _(
-                "Your imports waiting for confirmation already keep %(kept)s MB, and "
-                "this file would take them past %(quota)s MB. Confirm or cancel "
-                "them on the Imports page first."
-            )
-            % {
-                "kept": f"{kept / 1024 / 1024:,.1f}",
-                "quota": f"{quota // 1024 // 1024:,}",
-            },
+        raise file_refusal(
+            "import_file.quota",
             code="quota",
+            kept=f"{kept / 1024 / 1024:,.1f}",
+            quota=f"{quota // 1024 // 1024:,}",
         )
 
 
@@ -188,7 +184,7 @@ def import_batch_match(*, batch_id: int) -> None:
     except reading.ImportFileError as error:
         ImportBatch.objects.filter(pk=batch_id).update(
             status=BatchStatus.FAILED,
-            error=" ".join(str(m) for m in error.messages),
+            error=stored_refusal(error),
             content=b"",
             phase="",
             finished_at=timezone.now(),
@@ -369,10 +365,7 @@ def import_batches_sweep(*, now: dt.datetime | None = None) -> dict[str, int]:
         started_at__lt=now - dt.timedelta(seconds=IMPORT_TIME_LIMIT + 120),
     ).update(
         status=BatchStatus.FAILED,
-        error=_(
-            "The import stopped before it finished (its process ended); nothing was "
-            "written. Upload the file again."
-        ),
+        error=stored("import.interrupted"),
         content=b"",
         phase="",
         finished_at=now,

@@ -18,6 +18,7 @@ from .. import rules
 from ..entry.services import exam_results_send
 from ..models import ExamResult, ImportBatch
 from ..models.recording import bulk_create_recorded, update_recorded
+from ..wording import stored
 from . import plan as planning
 from . import reading
 from .candidate_rows import resolve_matches
@@ -130,11 +131,18 @@ def batch_write(
         logger.exception("Import %s failed", batch.pk)
         ImportBatch.objects.filter(pk=batch.pk).update(
             status=BatchStatus.FAILED,
-            error=str(error)[:2000] or error.__class__.__name__,
+            error=_unexpected(error),
             content=b"",
             finished_at=timezone.now(),
             phase="",
         )
+
+
+def _unexpected(error: Exception) -> str:
+    """An error no one foresaw, as the batch keeps it: the portal's sentence as a
+    code, the exception's class and text beside it as technical detail."""
+    detail = f"{error.__class__.__name__}: {error}"[:1500]
+    return stored("import.failed", detail=detail)
 
 
 def _write(

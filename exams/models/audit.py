@@ -3,12 +3,14 @@ about the trail itself, and the alerts that were sent."""
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Now
+from django.utils import formats, timezone
 from django.utils.translation import gettext_lazy as _
 
 from .results import ExactDecimalField, ExamResult, score_is_valid
@@ -102,7 +104,12 @@ class AuditEvent(models.Model):
         permissions = (("review_audit", _("Can review and export the audit trail")),)
 
     def __str__(self) -> str:
-        return f"{self.get_kind_display()} @ {self.occurred_at}"
+        if not isinstance(self.occurred_at, dt.datetime):  # not saved yet
+            return str(self.get_kind_display())
+        when = formats.date_format(
+            timezone.localtime(self.occurred_at), "DATETIME_FORMAT"
+        )
+        return f"{self.get_kind_display()}, {when}"
 
     def save(self, *args: Any, **kwargs: Any) -> None:
         if not self._state.adding:
@@ -148,4 +155,6 @@ class AlertSent(models.Model):
         )
 
     def __str__(self) -> str:
-        return self.key
+        # The key tells a problem once; staff read its kind (the admin words the
+        # problem itself: exams.audit.alerts.alert_problem).
+        return str(self.get_kind_display())

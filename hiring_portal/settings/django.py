@@ -35,7 +35,8 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
-    "axes",
+    # django-axes, under a name staff read in their language.
+    "hiring_portal.third_party.AxesConfig",
     "simple_history",
     "exams",
 ]

@@ -18,6 +18,7 @@ from exams.delivery.sweep import delivery_sweep
 from exams.gateway import locks
 from exams.importing import service
 from exams.models import ExamResult, ImportBatch, SyncAttempt
+from exams.wording import render
 from tests.broker import broker_down
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.embedded]
@@ -119,7 +120,7 @@ def test_an_import_whose_process_died_is_failed_saying_nothing_was_written(staff
     assert service.import_batches_sweep()["interrupted"] == 1
     batch.refresh_from_db()
     assert batch.status == ImportBatch.Status.FAILED
-    assert "nothing was written" in batch.error
+    assert "nothing was written" in render(batch.error)
     assert not ExamResult.objects.exists()
 
 

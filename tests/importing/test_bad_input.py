@@ -367,7 +367,7 @@ def test_a_5_mb_cell_fails_the_background_preview_with_what_to_fix(client, staff
     service.import_batch_match(batch_id=batch.pk)
     batch.refresh_from_db()
     assert batch.status == "failed"
-    assert "Line 2 holds a cell of more than 131,072 characters" in batch.error
+    assert "Line 2 holds a cell of more than 131,072 characters" in render(batch.error)
     assert not batch.content
 
 

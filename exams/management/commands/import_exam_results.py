@@ -95,7 +95,9 @@ class Command(BaseCommand):
             self._end_progress()
         self._report(batch, verbosity=options["verbosity"])
         if batch.status == ImportBatch.Status.FAILED:
-            raise CommandError(f"The import failed: {batch.error}", returncode=2)
+            raise CommandError(
+                f"The import failed: {render(batch.error)}", returncode=2
+            )
         refused = batch.invalid_count + batch.conflict_count
         if refused and not options["skip_invalid"]:
             raise CommandError(
@@ -171,7 +173,7 @@ class Command(BaseCommand):
             if batch.options.get("send"):
                 line += f" {written.get('queued', 0)} queued for delivery to Feishu."
                 for reason, count in written.get("skipped", {}).items():
-                    line += f" {count} not sent: {reason}."
+                    line += f" {count} not sent: {render(reason)}."
             write(self.style.SUCCESS(line))
 
 

@@ -59,7 +59,7 @@ class Command(BaseCommand):
         )
         self.stdout.write(f"Queued {len(report.queued)} of {len(ids)} results.")
         for reason, count in report.skipped.items():
-            self.stdout.write(f"  skipped {count}: {reason}")
+            self.stdout.write(f"  skipped {count}: {render(reason)}")
         if not options["wait"]:
             return
         self._wait(ids, options["timeout"])
