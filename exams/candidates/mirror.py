@@ -64,13 +64,19 @@ def _store(
     """Write what Feishu said in one statement (INSERT ... ON CONFLICT DO UPDATE:
     a check is on delivery's path, once per result). ``known``: the row as the
     caller loaded it a moment ago, brought up to date instead of read again."""
+    row = CandidateApplication(application_id=application_id, **values)
     CandidateApplication.objects.bulk_create(
-        [CandidateApplication(application_id=application_id, **values)],
+        [row],
         update_conflicts=True,
         unique_fields=["application_id"],
         update_fields=list(values),
     )
     if known is None:
+        if row.pk is not None:
+            # The statement returned the row's id (PostgreSQL, SQLite 3.35+): what
+            # it did not write (names fetched earlier by another process, in a
+            # race) is read when needed, not on every check.
+            return row
         return CandidateApplication.objects.get(application_id=application_id)
     for name, value in values.items():
         setattr(known, name, value)
