@@ -1,7 +1,8 @@
 """Every page staff use fits the window, on a laptop (1366 px) and a phone
 (390 px), in English and in Chinese: ``scrollWidth <= innerWidth``, so nothing
 hides off to the side. One browser context per width and language visits them
-all, so the test stays quick."""
+all, so the test stays quick; each page is photographed as it was measured
+(``make screenshots`` keeps them in docs/screenshots/, laptop and phone)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from django.utils import timezone
 
 from exams.importing import service
 from exams.models import CandidateApplication, ExamResult, SyncAttempt
-from tests.browser.conftest import LANGUAGES, PASSWORD, log_in
+from tests.browser.conftest import LANGUAGES, PASSWORD, log_in, screenshot
 from tests.factories import ExamResultFactory, FeishuIdentityFactory, UserFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.embedded]
@@ -99,13 +100,16 @@ def test_no_page_scrolls_sideways(browser, live_server, world, width, language):
     }
     too_wide = {}
     try:
+        device = "phone" if width < 800 else "laptop"
         page.goto(f"{live_server.url}/admin/login/")
         widths = [("login", page.evaluate(SIZES))]
+        screenshot(page, f"{device}_login_{language}")
         log_in(page, live_server, world["user"].username)
         for name, url in pages.items():
             response = page.goto(f"{live_server.url}{url}")
             assert response.status == 200, (name, response.status)
             widths.append((name, page.evaluate(SIZES)))
+            screenshot(page, f"{device}_{name.replace(' ', '_')}_{language}")
         too_wide = {name: size for name, size in widths if size[0] > size[1]}
         print(f"{width} px, {language}: {len(too_wide)} pages too wide {too_wide}")
     finally:
