@@ -12,6 +12,7 @@ import os
 
 import pytest
 from django.conf import settings
+from django.utils import translation
 
 from tests.factories import ExamResultFactory, FeishuIdentityFactory, UserFactory
 
@@ -82,6 +83,16 @@ def _rate_limiter_starts_fresh():
     for app_id in {settings.FEISHU_APP_ID, "cli_sandbox"}:
         with override_settings(FEISHU_APP_ID=app_id):
             limiter_start_fresh()
+
+
+@pytest.fixture(autouse=True)
+def _language_of_the_settings():
+    """Each test starts in the default language: a request read in Chinese leaves
+    Chinese active in the thread that served it (the test's own, with Django's
+    test client), and a later test that words a message would read it there."""
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.deactivate()
 
 
 @pytest.fixture(autouse=True)
