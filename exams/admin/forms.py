@@ -144,7 +144,8 @@ class ExamResultForm(forms.ModelForm):
             paper = rules.exam_paper(name)
         except ValidationError as error:
             if self.user is None or not self.user.has_perm("exams.add_exampaper"):
-                raise
+                self.add_error("exam_resource_name", error)
+                return
             add = reverse("admin:exams_exampaper_add")
             key = normalize_exam_name(name)
             self.add_error(
