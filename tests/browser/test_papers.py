@@ -77,6 +77,7 @@ def test_an_unknown_paper_links_to_its_add_page_then_the_result_is_accepted(
         add.click("input[name=_save]")
     assert words["saved"] in add.locator(".messagelist").inner_text()
     assert ExamPaper.objects.get(name="笔试新卷").full_mark == Decimal(100)
+    screenshot(add, f"papers_{language}")
     add.close()
 
     assert page.locator("#id_score").input_value() == "88"
