@@ -11,6 +11,7 @@ import os
 
 import pytest
 from django.conf import settings
+from django.utils import translation
 
 from tests.factories import (
     ExamResultFactory,
@@ -96,6 +97,15 @@ def _suite_papers_in_the_catalogue(request):
     # (rolled back, or transactional).
     request.getfixturevalue("_django_db_helper")
     suite_papers_create()
+
+
+@pytest.fixture(autouse=True)
+def _language_of_each_test_its_own():
+    """A page requested in Chinese leaves Chinese active in the test's thread
+    (LocaleMiddleware activates the language and nothing deactivates it): the
+    next test starts from the default again, whatever ran before it."""
+    yield
+    translation.deactivate()
 
 
 @pytest.fixture(autouse=True)
