@@ -135,6 +135,7 @@ def child(scenario: str, path: str, rows: int) -> dict[str, Any]:
 
     from exams.importing import exporting, service
     from exams.models import (
+        ExamPaper,
         ExamResult,
         FeishuIdentity,
         HistoricalExamResult,
@@ -162,6 +163,11 @@ def child(scenario: str, path: str, rows: int) -> dict[str, Any]:
     )
     FeishuIdentity.objects.get_or_create(
         user=user, app_id=settings.FEISHU_APP_ID, defaults={"open_id": OPERATOR}
+    )
+    # A row is imported only for a paper in the catalogue.
+    ExamPaper.objects.bulk_create(
+        [ExamPaper(name=name, full_mark=Decimal(100)) for name in EXAMS],
+        ignore_conflicts=True,
     )
 
     def floor_insert(content: bytes) -> None:

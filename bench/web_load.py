@@ -356,6 +356,20 @@ def seed_results(total: int, staff: list[str]) -> None:
         mirror(range(FIRST_SEEDED + start, FIRST_SEEDED + start + len(rows)))
 
 
+def seed_papers() -> None:
+    """The papers the seeded results and the imported files name, in the
+    catalogue (a row is imported only for a paper there)."""
+    from import_speed import EXAMS
+
+    from exams.models import ExamPaper
+
+    names = {*COMMON_NAMES, BACKLOG_PAPER, *EXAMS}
+    ExamPaper.objects.bulk_create(
+        [ExamPaper(name=name, full_mark=Decimal(100)) for name in sorted(names)],
+        ignore_conflicts=True,
+    )
+
+
 def seed_backlog(count: int) -> None:
     """Drafts to send in phase B; their candidates were read long ago, so the
     check before sending reads each from Feishu, as it would in production."""
@@ -820,6 +834,7 @@ def main() -> int:
         seeded = True
         started = time.monotonic()
         staff = make_staff(args.sessions)
+        seed_papers()
         seed_results(args.results, staff)
         imports = math.ceil(2 * args.duration / args.import_every) + 4
         first_ids = [FIRST_IMPORTED + n * args.import_rows for n in range(imports)]

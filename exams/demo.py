@@ -11,7 +11,13 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from .models import ExamResult, HistorySource, SyncAttempt
+from .models import (
+    ExamPaper,
+    ExamResult,
+    HistorySource,
+    SyncAttempt,
+    normalize_exam_name,
+)
 from .models.recording import bulk_create_recorded
 from .wording import message, stored
 
@@ -22,6 +28,17 @@ PAPERS = (
     "产品经理逻辑测评",
     "Java Backend Written Test",
 )
+# The catalogue's papers, (full mark, pass mark or None): the demo results' and
+# those of the sample sheets (shared/samples), which then import under `make run`.
+PAPER_MARKS = {
+    "后端工程师笔试（A卷）": (Decimal(100), Decimal(60)),
+    "前端工程师笔试": (Decimal(100), Decimal(60)),
+    "产品经理逻辑测评": (Decimal(100), None),
+    "Java Backend Written Test": (Decimal(100), Decimal(70)),
+    "数据分析笔试": (Decimal(100), Decimal(60)),
+    "数据分析笔试 2026 秋招": (Decimal(100), Decimal(60)),
+    "算法笔试": (Decimal(100), None),
+}
 
 
 # In the sandbox's demo world (feishu/sandbox/demo.py): 黄丽's application,
@@ -42,8 +59,21 @@ def _result(n: int, user: Any, operator_id: str, **fields: Any) -> ExamResult:
     )
 
 
+def demo_papers_seed() -> None:
+    """The demo's papers in the catalogue; a paper already there keeps its marks."""
+    ExamPaper.objects.bulk_create(
+        [
+            ExamPaper(name=normalize_exam_name(name), full_mark=full, pass_mark=passing)
+            for name, (full, passing) in PAPER_MARKS.items()
+        ],
+        ignore_conflicts=True,
+    )
+
+
 def demo_results_seed(*, user: Any, operator_id: str) -> int:
-    """Add demo results when there are none yet; returns how many were added."""
+    """Add demo results (and their papers) when there are none yet; returns how
+    many were added."""
+    demo_papers_seed()
     if ExamResult.objects.exists():
         return 0
     now = timezone.now()

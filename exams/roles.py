@@ -14,6 +14,7 @@ VIEW = (
     "view_syncattempt",
     "view_historicalexamresult",
     "view_scorecorrection",
+    "view_exampaper",
 )
 EDIT = (
     "add_examresult",
@@ -21,14 +22,19 @@ EDIT = (
     "view_feishuidentity",
     "add_feishuidentity",
     "change_feishuidentity",
+    # Results are entered only for papers in the catalogue (0021).
+    "add_exampaper",
+    "change_exampaper",
+    "delete_exampaper",
 )
 # Exports carry candidates' personal data out of the portal: a permission of its
 # own, for the roles whose work needs spreadsheets (each export is an audit event).
 EXPORT = ("export_examresult",)
 ROLES: dict[str, tuple[str, ...]] = {
-    # Read only: results, their history, attempts and corrections; no exports.
+    # Read only: results, their history, attempts, corrections and the exam
+    # papers; no exports.
     "viewer": VIEW,
-    # Enter, import and export results; cannot send.
+    # Enter, import and export results, keep the catalogue of papers; cannot send.
     "editor": (*VIEW, *EDIT, *EXPORT),
     # Editor + send, resend, reconcile, record corrections made in Feishu.
     "sender": (*VIEW, *EDIT, *EXPORT, "send_examresult"),

@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Mapping
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db.models import Q
 
-from .models import MAX_SCORE, ExamResult, UserIdType
+from .models import MAX_SCORE, ExamPaper, ExamResult, UserIdType, normalize_exam_name
 from .wording import TEMPLATES, Message, message, refusal
 
 if TYPE_CHECKING:
@@ -149,6 +150,40 @@ def clean_exam_resource_name(raw: object) -> str:
     if len(text) > 255:
         raise refusal("exam_name.too_long")
     return refuse_control_characters(text, TEMPLATES["label.exam_name"])
+
+
+# --- the catalogue of exam papers ----------------------------------------------------
+# A result is for a paper in the catalogue, and its score is at most the paper's
+# full mark: Feishu takes any number, so 1000 on a paper marked out of 100 would be
+# recorded as it is.
+
+
+def exam_paper(name: str, papers: Mapping[str, ExamPaper] | None = None) -> ExamPaper:
+    """The catalogue's paper for a result naming ``name`` (as typed), or a
+    ValidationError saying it is not in the catalogue. ``papers``: the catalogue
+    read once (``ExamPaper.objects.by_name()``) for many rows; else it is asked."""
+    key = normalize_exam_name(name)
+    paper = papers.get(key) if papers is not None else ExamPaper.objects.named(key)
+    if paper is None:
+        raise refusal("paper.unknown", name=visible(key))
+    return paper
+
+
+def check_full_mark(score: Decimal, paper: ExamPaper) -> Decimal:
+    """``score``, or a ValidationError when it is above the paper's full mark."""
+    if score > paper.full_mark:
+        raise refusal(
+            "score.above_full_mark",
+            value=str(score),
+            paper=visible(paper.name),
+            full_mark=mark_text(paper.full_mark),
+        )
+    return score
+
+
+def mark_text(mark: Decimal) -> str:
+    """A full or pass mark as staff write it: 100, 60.5 (not 100.0)."""
+    return f"{mark.normalize():f}"
 
 
 def validate_report_file(name: str, size: int) -> None:

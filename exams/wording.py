@@ -158,6 +158,13 @@ TEMPLATES: dict[str, StrOrPromise] = {
         "%(what)s holds an invisible control character (U+%(code)s) at character "
         "%(position)s: type it again without it."
     ),
+    "score.above_full_mark": _(
+        "The score %(value)s is above the full mark of %(paper)s (%(full_mark)s)."
+    ),
+    "paper.unknown": _(
+        "“%(name)s” is not in the catalogue of exam papers: add it there with its "
+        "full mark, or fix the name."
+    ),
     "exam_name.required": _("Enter the exam name."),
     "exam_name.too_long": _("The exam name is longer than 255 characters."),
     "label.exam_name": _("The exam name"),

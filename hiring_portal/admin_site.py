@@ -27,6 +27,7 @@ EXAMS_ORDER = (
     "examresult",
     "awaitingresult",
     "importbatch",
+    "exampaper",
     "feishuidentity",
     "historicalexamresult",
     "syncattempt",

@@ -14,7 +14,12 @@ import pytest
 from django.conf import settings
 from django.utils import translation
 
-from tests.factories import ExamResultFactory, FeishuIdentityFactory, UserFactory
+from tests.factories import (
+    ExamResultFactory,
+    FeishuIdentityFactory,
+    UserFactory,
+    suite_papers_create,
+)
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:
@@ -83,6 +88,30 @@ def _rate_limiter_starts_fresh():
     for app_id in {settings.FEISHU_APP_ID, "cli_sandbox"}:
         with override_settings(FEISHU_APP_ID=app_id):
             limiter_start_fresh()
+
+
+_DATABASE_FIXTURES = {
+    "db",
+    "transactional_db",
+    "live_server",
+    "django_db_reset_sequences",
+}
+
+
+@pytest.fixture(autouse=True)
+def _suite_papers_in_the_catalogue(request):
+    """A result is entered only for a paper in the catalogue: the papers the
+    suite names are there (``tests.factories.SUITE_PAPERS``) for every test that
+    has a database, made again after a transactional test's flush."""
+    if not (
+        request.node.get_closest_marker("django_db")
+        or _DATABASE_FIXTURES & set(request.fixturenames)
+    ):
+        return
+    # pytest-django's own helper: the database as this test asked for it
+    # (rolled back, or transactional).
+    request.getfixturevalue("_django_db_helper")
+    suite_papers_create()
 
 
 @pytest.fixture(autouse=True)

@@ -10,7 +10,14 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
 
-from exams.models import ExamResult, FeishuIdentity, HistorySource
+from exams.models import (
+    MAX_SCORE,
+    ExamPaper,
+    ExamResult,
+    FeishuIdentity,
+    HistorySource,
+    normalize_exam_name,
+)
 from exams.models.recording import save_recorded
 
 OPERATOR = "ou_f476cb099ac9227c9bae09ce46112579"
@@ -44,6 +51,54 @@ class FeishuIdentityFactory(factory.django.DjangoModelFactory):
     open_id = factory.Sequence(lambda n: f"ou_{n:032x}")
 
 
+class ExamPaperFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ExamPaper
+        django_get_or_create = ("name",)
+
+    name = factory.Sequence(lambda n: f"笔试卷 {n}")
+    full_mark = Decimal(100)
+    pass_mark = None
+
+
+# The papers the suite's results, forms and files name (and the shared sample
+# sheets'), in the catalogue for every test that has a database
+# (tests/conftest.py), as a deployment's are after migration 0020. Their full mark
+# is the largest score the portal keeps, so a test about something else is not
+# refused for its score; tests of the catalogue make papers of their own.
+SUITE_PAPERS = (
+    "后端工程师笔试（A卷）",
+    "前端工程师笔试",
+    "产品经理逻辑测评",
+    "Java Backend Written Test",
+    "数据分析笔试",
+    "数据分析笔试 2026 秋招",
+    "算法笔试",
+    "大型综合能力测评",
+    '=HYPERLINK("http://x")',
+    "笔试",
+    "后端笔试",
+    "Go 笔试",
+    "Java 笔试",
+    "Java Backend",
+    "Paper",
+    "笔试试卷",
+    "2024 校招笔试",
+    "量子计算笔试",
+    "Café written test",
+)
+
+
+def suite_papers_create() -> None:
+    ExamPaper.objects.bulk_create(
+        [
+            ExamPaper(name=normalize_exam_name(name), full_mark=MAX_SCORE)
+            for name in SUITE_PAPERS
+        ],
+        ignore_conflicts=True,
+    )
+
+
 class ExamResultFactory(factory.django.DjangoModelFactory):
     """Results made through the history-recording path, as the services make them."""
 
@@ -62,6 +117,12 @@ class ExamResultFactory(factory.django.DjangoModelFactory):
         cls, model_class: type[ExamResult], *args: Any, **kwargs: Any
     ) -> ExamResult:
         result = model_class(*args, **kwargs)
+        # Every result names a paper of the catalogue (migration 0020 made them
+        # for the results entered before it): a test's own paper keeps its marks.
+        ExamPaper.objects.get_or_create(
+            name=normalize_exam_name(result.exam_resource_name),
+            defaults={"full_mark": MAX_SCORE},
+        )
         save_recorded(result, actor=result.entered_by, source=HistorySource.ADMIN)
         return result
 

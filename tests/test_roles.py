@@ -42,6 +42,7 @@ def test_the_migration_creates_the_four_roles_with_their_permissions():
         "view_syncattempt",
         "view_historicalexamresult",
         "view_scorecorrection",
+        "view_exampaper",
     }
     assert {"add_examresult", "change_examresult"} <= perms["editor"]
     assert "send_examresult" not in perms["editor"]
@@ -120,12 +121,14 @@ def test_editing_a_result_is_refused_with_403_to_read_only_roles(
     client.force_login(users[role])
     response = client.post(
         reverse("admin:exams_examresult_change", args=[result.pk]),
-        exam_result_form(result, exam_resource_name="changed", score="1", _save="1"),
+        exam_result_form(
+            result, exam_resource_name="前端工程师笔试", score="1", _save="1"
+        ),
     )
     allowed = role in ("editor", "sender")
     assert response.status_code == (302 if allowed else 403)
     result.refresh_from_db()
-    assert (result.exam_resource_name == "changed") == allowed
+    assert (result.exam_resource_name == "前端工程师笔试") == allowed
 
 
 ACTIONS = {

@@ -10,6 +10,9 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
+from django.urls import reverse
+from django.utils.html import format_html
+from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
 
 from .. import rules
@@ -23,6 +26,7 @@ from ..models import (
     UserIdType,
     normalize_exam_name,
 )
+from .paper_choices import PaperNameInput
 
 
 class ExamResultForm(forms.ModelForm):
@@ -55,6 +59,14 @@ class ExamResultForm(forms.ModelForm):
             "operator_id",
             "user_id_type",
         )
+        # Staff type the paper's name; the catalogue's papers are offered as they
+        # type, with their full marks.
+        widgets = {"exam_resource_name": PaperNameInput()}
+        help_texts = {
+            "exam_resource_name": _(
+                "The exam paper's name (试卷名称), as in the catalogue of exam papers."
+            )
+        }
 
     def __init__(
         self, *args: Any, user: Any = None, send: bool = False, **kwargs: Any
@@ -107,6 +119,8 @@ class ExamResultForm(forms.ModelForm):
                     code="duplicate",
                     params={"application": application_id, "exam": name},
                 )
+        if name and "score" in cleaned:
+            self._check_paper(name, cleaned["score"])
         if cleaned.get("report") and cleaned.get("uuid"):
             self.add_error(
                 "uuid",
@@ -121,6 +135,38 @@ class ExamResultForm(forms.ModelForm):
         if self.send and application_id and "application_id" not in self.errors:
             self._check_application(application_id)
         return cleaned
+
+    def _check_paper(self, name: str, score: Any) -> None:
+        """The paper is in the catalogue and the score at most its full mark; an
+        unknown paper's refusal links to adding it (in a new tab, so what was
+        typed here stays)."""
+        try:
+            paper = rules.exam_paper(name)
+        except ValidationError as error:
+            if self.user is None or not self.user.has_perm("exams.add_exampaper"):
+                self.add_error("exam_resource_name", error)
+                return
+            add = reverse("admin:exams_exampaper_add")
+            key = normalize_exam_name(name)
+            self.add_error(
+                "exam_resource_name",
+                ValidationError(
+                    format_html(
+                        '{} <a href="{}?{}" target="_blank" rel="noopener" '
+                        'class="add-paper">{}</a>',
+                        " ".join(error.messages),
+                        add,
+                        urlencode({"name": key}),
+                        _("Add it to the catalogue"),
+                    ),
+                    code="paper.unknown",
+                ),
+            )
+            return
+        try:
+            rules.check_full_mark(score, paper)
+        except ValidationError as error:
+            self.add_error("score", error)
 
     def _check_application(self, application_id: str) -> None:
         """Sending: refuse at once when Feishu was seen, recently, to hold what

@@ -28,6 +28,7 @@ from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -312,6 +313,7 @@ class ResultSpreadsheetMixin(_ResultAdminBase):
             {**item, "message": wording.render(item.get("message"))}
             for item in report.get("to_pick", [])
         ]
+        unknown_papers = self._unknown_papers(request, report)
         differences = page("differences", "differences_page", CHANGES_PER_PAGE)
         for item in differences.object_list:
             item[1:] = [KIND_LABELS.get(kind, kind) for kind in item[1:]]
@@ -339,6 +341,7 @@ class ResultSpreadsheetMixin(_ResultAdminBase):
                 conflicts=conflicts,
                 checks=checks,
                 to_pick=to_pick,
+                unknown_papers=unknown_papers,
                 differences=differences,
                 rows=rows,
                 written=report.get("written"),
@@ -349,8 +352,39 @@ class ResultSpreadsheetMixin(_ResultAdminBase):
             ),
         )
 
+    def _unknown_papers(
+        self, request: HttpRequest, report: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        """The papers the file names that are not in the catalogue, each with a
+        link to add it (for those who may)."""
+        add = (
+            reverse("admin:exams_exampaper_add")
+            if request.user.has_perm("exams.add_exampaper")
+            else ""
+        )
+        return [
+            {
+                "name": name,
+                "count": count,
+                "rows": rows,
+                "more": count > len(rows),
+                "add_url": f"{add}?{urlencode({'name': name})}" if add else "",
+            }
+            for name, count, rows in report.get("unknown_papers", [])
+        ]
+
     def _import_decide(self, request: HttpRequest, batch: ImportBatch) -> HttpResponse:
         batch_url = reverse("admin:exams_examresult_import_batch", args=[batch.pk])
+        if "_check_again" in request.POST:
+            if not service.import_batch_check_again(
+                batch=batch, actor=staff_user(request)
+            ):
+                self.message_user(
+                    request,
+                    _("This import is no longer waiting for confirmation."),
+                    messages.WARNING,
+                )
+            return HttpResponseRedirect(batch_url)
         if "_cancel" in request.POST:
             service.import_batch_cancel(batch=batch, actor=staff_user(request))
             self.message_user(

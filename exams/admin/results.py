@@ -32,6 +32,7 @@ from .base import (
 from .changelist import CappedCountPaginator, ExamNameFilter, search_exam_results
 from .forms import ExamResultForm
 from .importing import ResultSpreadsheetMixin
+from .papers import PassMarkFilter
 
 Status = ExamResult.Status
 
@@ -92,6 +93,7 @@ class ExamResultAdmin(ResultSpreadsheetMixin, TitledAdmin):
         "status",
         "hold_code",
         ExamNameFilter,
+        PassMarkFilter,
         ("created_at", admin.DateFieldListFilter),
     )
     list_select_related = ("entered_by",)

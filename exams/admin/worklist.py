@@ -29,7 +29,7 @@ from django.utils.translation import gettext_lazy
 from ..candidates.worklist import awaiting_results, days_waiting
 from ..entry.services import exam_result_save
 from ..importing import exporting
-from ..models import AwaitingResult, ExamResult
+from ..models import AwaitingResult
 from .base import (
     ReadOnlyPermissions,
     TitledAdmin,
@@ -38,6 +38,7 @@ from .base import (
 )
 from .exports import may_export, record_export
 from .forms import ExamResultForm
+from .paper_choices import paper_datalist
 
 
 class JobFilter(admin.SimpleListFilter):
@@ -197,13 +198,9 @@ class AwaitingResultAdmin(ReadOnlyPermissions, TitledAdmin):
             "title": _("Candidates awaiting a result"),
             "may_enter": request.user.has_perm("exams.add_examresult"),
             "may_send": request.user.has_perm("exams.send_examresult"),
-            "papers": sorted(
-                set(
-                    ExamResult.objects.order_by()
-                    .values_list("exam_resource_name", flat=True)
-                    .distinct()[:200]
-                )
-            ),
+            # The catalogue's papers, each with its full mark, offered as staff
+            # type the paper on a row.
+            "papers": paper_datalist("papers"),
             **(extra_context or {}),
         }
         return super().changelist_view(request, extra)
@@ -267,10 +264,14 @@ class AwaitingResultAdmin(ReadOnlyPermissions, TitledAdmin):
         if not form.is_valid():
             for errors in form.errors.values():
                 for error in errors:
+                    # format_html: an unknown paper's refusal carries its link.
                     self.message_user(
                         request,
-                        _("%(name)s: %(error)s")
-                        % {"name": candidate.candidate_name, "error": error},
+                        format_html(
+                            _("{name}: {error}"),
+                            name=candidate.candidate_name,
+                            error=error,
+                        ),
                         messages.ERROR,
                     )
             return HttpResponseRedirect(back)

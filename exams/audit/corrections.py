@@ -10,8 +10,8 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from ..models import ExamResult, ScoreCorrection
-from ..rules import parse_score
+from ..models import ExamPaper, ExamResult, ScoreCorrection
+from ..rules import check_full_mark, parse_score
 
 Status = ExamResult.Status
 
@@ -29,6 +29,11 @@ def score_correction_record(
     and the score the portal sent stays visible beside the correction.
     """
     score = parse_score(new_score)
+    # A result always names a paper of the catalogue (migration 0020 made one for
+    # every result entered before it); its full mark bounds a correction too.
+    paper = ExamPaper.objects.named(result.exam_resource_name)
+    if paper is not None:
+        check_full_mark(score, paper)
     reason = (reason or "").strip()
     if not reason:
         raise ValidationError(

@@ -181,6 +181,8 @@ def preview_report(table: reading.Table, plan: planning.Plan) -> dict[str, Any]:
             for change in plan.changes
         ],
         "conflicts": plan.conflicts,
+        # Named by rows but not in the catalogue: staff add them or fix the file.
+        "unknown_papers": planning.unknown_papers(plan.errors),
         "rows": samples,
         "kinds": kinds,
     }

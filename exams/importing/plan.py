@@ -9,7 +9,7 @@ asked once per chunk of rows, never once per row.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -18,7 +18,7 @@ from django.core.exceptions import ValidationError
 
 from .. import rules, wording
 from ..candidates.matching import normalise_mobile
-from ..models import ExamResult, normalize_exam_name
+from ..models import ExamPaper, ExamResult, normalize_exam_name
 from . import reading
 
 CHUNK = 2000
@@ -154,6 +154,8 @@ def check_rows(
     operator cannot be imported (no default operator), or None when there is one."""
     checked = Checked()
     count = 0
+    # The catalogue is a few papers: read once, each row looked up in it.
+    papers = ExamPaper.objects.by_name()
     shared: dict[str, str] = {}
     keys: dict[str, str] = {}
     scores: dict[str, Decimal] = {}
@@ -224,6 +226,9 @@ def check_rows(
             score = rules.parse_score(reading.cell_text(raw.get("score")))
         except ValidationError as error:
             refuse("score", error)
+        else:
+            if exam_name:
+                _check_paper(exam_name, score, papers, refuse)
         uuid = ""
         try:
             uuid = rules.clean_attachment_id(reading.cell_text(raw.get("uuid")))
@@ -281,6 +286,42 @@ def check_rows(
     if progress is not None:
         progress(count)
     return checked
+
+
+def _check_paper(
+    exam_name: str,
+    score: Decimal,
+    papers: Mapping[str, ExamPaper],
+    refuse: Callable[[str, ValidationError], object],
+) -> None:
+    """The row's paper is in the catalogue (else the preview lists it among the
+    papers to add, ``unknown_papers``) and its score at most the full mark."""
+    try:
+        paper = rules.exam_paper(exam_name, papers)
+    except ValidationError as error:
+        refuse("exam_resource_name", error)
+        return
+    try:
+        rules.check_full_mark(score, paper)
+    except ValidationError as error:
+        refuse("score", error)
+
+
+UNKNOWN_PAPER_ROWS_LISTED = 10
+
+
+def unknown_papers(errors: Iterable[list[Any]]) -> list[list[Any]]:
+    """The papers rows named that are not in the catalogue, from the rows'
+    errors: [name, how many rows, the first rows], in the order first named."""
+    found: dict[str, list[Any]] = {}
+    for number, _name, refusal in errors:
+        if isinstance(refusal, dict) and refusal.get("code") == "paper.unknown":
+            name = str((refusal.get("params") or {}).get("name", ""))
+            entry = found.setdefault(name, [name, 0, []])
+            entry[1] += 1
+            if len(entry[2]) < UNKNOWN_PAPER_ROWS_LISTED:
+                entry[2].append(number)
+    return list(found.values())
 
 
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")

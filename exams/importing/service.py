@@ -113,6 +113,72 @@ def import_batch_create(
     return batch
 
 
+def import_batch_check_again(*, batch: ImportBatch, actor: User) -> bool:
+    """Preview a kept upload again, against the database and the catalogue of
+    exam papers as they are now (after staff added the papers its rows named).
+    Candidates' rows keep the applications found for the first preview. Returns
+    False when the batch was no longer previewed."""
+    kept = ImportBatch.objects.filter(pk=batch.pk, status=BatchStatus.PREVIEWED).first()
+    if kept is None:
+        return False
+    content = bytes(kept.content)
+    if len(content) > settings.EXAMS_IMPORT_PREVIEW_INLINE_BYTES:
+        # Read again by a worker, as the first time, while the page shows how
+        # far it got.
+        handed = ImportBatch.objects.filter(
+            pk=batch.pk, status=BatchStatus.PREVIEWED
+        ).update(
+            status=BatchStatus.MATCHING,
+            phase="reading",
+            started_at=None,
+            queued_at=timezone.now(),
+            processed_rows=0,
+        )
+        if handed:
+            enqueue.after_commit(
+                lambda: enqueue.match_run(batch.pk),
+                what=f"preview of import {batch.pk}",
+            )
+        return bool(handed)
+    # Checked outside any lock: the check may ask Feishu about applications.
+    table, checked, _default = check(
+        content=content, file_name=kept.file_name, actor=kept.created_by
+    )
+    report, plan = preview(table, checked, _kept_matches(kept, checked))
+    with transaction.atomic():
+        locked = (
+            ImportBatch.objects.select_for_update()
+            .defer("content")
+            .filter(pk=batch.pk)
+            .first()
+        )
+        if locked is None or locked.status != BatchStatus.PREVIEWED:
+            return False
+        _previewed(locked, report, plan)
+        locked.save(
+            update_fields=[
+                "status",
+                "report",
+                "total_rows",
+                "invalid_count",
+                "conflict_count",
+                "unchanged_count",
+                "processed_rows",
+            ]
+        )
+    return True
+
+
+def _kept_matches(
+    batch: ImportBatch, checked: planning.Checked, progress: Progress | None = None
+) -> dict[str, dict[str, Any]]:
+    """The candidates found for the batch's earlier preview, or found now."""
+    kept = (batch.report or {}).get("matches")
+    if kept is not None:
+        return dict(kept)
+    return match_candidates(checked, progress=progress)
+
+
 def _hand_to_worker(batch: ImportBatch) -> ImportBatch:
     """Keep the batch; a worker reads it and finds its candidates
     (``import_batch_match``), then the page shows the preview."""
@@ -178,9 +244,7 @@ def import_batch_match(*, batch_id: int) -> None:
             ImportBatch.objects.filter(pk=batch_id).update(
                 phase="matching", processed_rows=0, total_rows=len(checked.to_match)
             )
-        report, plan = preview(
-            table, checked, match_candidates(checked, progress=progress)
-        )
+        report, plan = preview(table, checked, _kept_matches(batch, checked, progress))
     except reading.ImportFileError as error:
         ImportBatch.objects.filter(pk=batch_id).update(
             status=BatchStatus.FAILED,

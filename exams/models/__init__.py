@@ -12,6 +12,7 @@ from .candidates import (
 from .feishu_app import FeishuAppState, FeishuIdentity
 from .history import HistoryBypassError, HistorySource
 from .imports import ImportBatch
+from .papers import ExamPaper, ExamPaperQuerySet
 from .results import (
     APPLICATION_ID_REGEX,
     MAX_SCORE,
@@ -34,6 +35,8 @@ __all__ = [
     "AwaitingResult",
     "CandidateApplication",
     "ExactDecimalField",
+    "ExamPaper",
+    "ExamPaperQuerySet",
     "ExamResult",
     "ExamResultQuerySet",
     "FeishuAppState",

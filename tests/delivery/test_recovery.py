@@ -84,7 +84,7 @@ def test_a_claim_without_a_token_whose_call_never_answered_is_reconciled(
 
 def _queued_import(staff, **fields):
     batch = service.import_batch_create(
-        content=b"application_id,exam_resource_name,score\n1,E,1\n",
+        content="application_id,exam_resource_name,score\n1,笔试,1\n".encode(),
         file_name="a.csv",
         actor=staff,
     )

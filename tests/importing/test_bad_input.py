@@ -331,7 +331,7 @@ def test_a_large_file_is_read_for_its_preview_by_a_worker(client, staff, setting
     """Past EXAMS_IMPORT_PREVIEW_INLINE_BYTES the web checks the header only; the
     rows are read in the background with progress, then the preview shows."""
     rows = "".join(
-        f"{6891565253964859661 + n},笔试{n},{n % 100},ou_f476\n" for n in range(3000)
+        f"{6891565253964859661 + n},笔试,{n % 100},ou_f476\n" for n in range(3000)
     )
     content = (HEADER + rows).encode()
     settings.EXAMS_IMPORT_PREVIEW_INLINE_BYTES = len(content) // 2

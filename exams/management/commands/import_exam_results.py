@@ -145,6 +145,11 @@ class Command(BaseCommand):
         for number, name, message in report.get("errors", []):
             column = column_label(name, headers.get(name, ""))
             write(f"  row {number}, {column}: {render(message)}")
+        for name, count, _rows in report.get("unknown_papers", []):
+            write(
+                f"  paper “{name}” is not in the catalogue ({count} row(s)): add it "
+                "with its full mark (admin › Exam papers), or fix the name"
+            )
         for number, app, exam, _status, diff, why in report.get("conflicts", []):
             write(
                 f"  row {number}, {app} / {exam}: in conflict ({_diff(diff)}). "

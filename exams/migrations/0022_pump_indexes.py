@@ -44,6 +44,6 @@ def backward(apps, schema_editor):
 class Migration(migrations.Migration):
     atomic = False
 
-    dependencies = [("exams", "0018_import_preparing_status")]
+    dependencies = [("exams", "0021_paper_permissions")]
 
     operations = [migrations.RunPython(forward, backward, elidable=False)]
