@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 import logging
+import time
 
 from django.conf import settings
 from django.core.cache import cache
@@ -119,6 +120,21 @@ def trip(*, reason: str, code: int | None, cooldown: float | None = None) -> Non
     )
 
 
+# When this process last tried to write "Feishu answered" (monotonic clock): a
+# process that wrote it, or found another had, under ANSWERED_EVERY seconds ago
+# skips even asking the shared cache (a round trip on every delivery otherwise).
+_last_answer_write: dict[str, float] = {}
+ANSWERED_EVERY = 5.0
+
+
+def _due_locally(key: str) -> bool:
+    now = time.monotonic()
+    if now - _last_answer_write.get(key, -ANSWERED_EVERY) < ANSWERED_EVERY:
+        return False
+    _last_answer_write[key] = now
+    return True
+
+
 def record_success(*, was_clean: bool = False) -> bool:
     """A call succeeded: close the breaker and reset the failure run. True when
     this success ended a pause or a run of failures (the caller then restarts
@@ -146,7 +162,11 @@ def record_success(*, was_clean: bool = False) -> bool:
         )
     )
     answered_key = f"hp:breaker-answered:{settings.FEISHU_APP_ID}"
-    if not closed and cache.add(answered_key, "1", timeout=5):
+    if (
+        not closed
+        and _due_locally(answered_key)
+        and cache.add(answered_key, "1", timeout=ANSWERED_EVERY)
+    ):
         now = timezone.now()
         if not base.update(last_answer_at=now, last_success_at=now):
             FeishuAppState.objects.get_or_create(
@@ -159,7 +179,8 @@ def record_success(*, was_clean: bool = False) -> bool:
 def record_answer() -> None:
     """Feishu answered (even with an error): the dashboard shows it is reachable.
     Written at most every few seconds."""
-    if not cache.add(f"hp:breaker-answer:{settings.FEISHU_APP_ID}", "1", timeout=5):
+    key = f"hp:breaker-answer:{settings.FEISHU_APP_ID}"
+    if not (_due_locally(key) and cache.add(key, "1", timeout=5)):
         return
     state = FeishuAppState.objects.filter(app_id=settings.FEISHU_APP_ID)
     if not state.update(last_answer_at=Now()):
