@@ -116,21 +116,17 @@ def alert_problem(alert: AlertSent) -> str:
     """The problem an alert told of, in words: its key (``result_unknown:10:4``)
     is how the portal tells it once, not something staff should decode."""
     kind, _sep, rest = alert.key.partition(":")
-    first, _sep, second = rest.partition(":")
+    first, _sep, _last_call = rest.partition(":")
     if kind == Kind.PAUSED:
         return _("Delivery to Feishu paused (Feishu app %(app)s).") % {"app": first}
     if kind == Kind.STALE_PENDING:
         return _("Result #%(id)s waited too long to be sent.") % {"id": first}
+    # The key's last part is the id of the result's last call to Feishu (a new
+    # call that ends the same way is a new problem), not a count: not shown.
     if kind == Kind.RESULT_FAILED:
-        return _("Result #%(id)s failed (attempt %(attempt)s).") % {
-            "id": first,
-            "attempt": second,
-        }
+        return _("Result #%(id)s failed.") % {"id": first}
     if kind == Kind.RESULT_UNKNOWN:
-        return _("Result #%(id)s: outcome unknown (attempt %(attempt)s).") % {
-            "id": first,
-            "attempt": second,
-        }
+        return _("Result #%(id)s: outcome unknown.") % {"id": first}
     return alert.key
 
 
