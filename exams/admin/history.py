@@ -173,13 +173,21 @@ class ScoreCorrectionAdmin(ReadOnlyAdmin):
 
 @admin.register(AuditEvent)
 class AuditEventAdmin(ReadOnlyAdmin):
-    list_display = ("occurred_at", "kind", "actor", "actor_label", "what")
+    list_display = ("occurred_at", "kind", "who", "what")
     list_filter = ("kind",)
     list_select_related = ("actor",)
     ordering = ("-occurred_at", "-id")
     # The facts in words; the audit page's CSV carries them as data.
-    fields = ("occurred_at", "kind", "actor", "actor_label", "what")
+    fields = ("occurred_at", "kind", "who", "what")
     readonly_fields = fields
+
+    @admin.display(description=_("by"), ordering="actor__username")
+    def who(self, obj: AuditEvent) -> str:
+        """One column for who did it: the staff login, or what ran it when no
+        login did (the OS user and command), instead of two look-alike ones."""
+        if obj.actor is not None:
+            return obj.actor.get_username()
+        return obj.actor_label or "—"
 
     @admin.display(description=_("what happened"))
     def what(self, obj: AuditEvent) -> str:
