@@ -7,11 +7,11 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.auth import get_permission_codename
 from django.contrib.auth.models import User
-from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpRequest, HttpResponseRedirect
 from django.urls import reverse
 from django.utils import formats, timezone
 from django.utils.html import format_html
@@ -52,6 +52,30 @@ class TitledAdmin(admin.ModelAdmin):
     ) -> Any:
         extra = {"list_name": self.list_name(), **(extra_context or {})}
         return super().delete_view(request, object_id, extra)
+
+
+class RefusalsShownAdmin(TitledAdmin):
+    """An admin whose saves go through a service that may still refuse, after the
+    form's checks, because the state changed meanwhile (a worker claimed the
+    row, results were entered for the paper): nothing is written, and staff see
+    why on the page they were on instead of an error page."""
+
+    def changeform_view(
+        self,
+        request: HttpRequest,
+        object_id: str | None = None,
+        form_url: str = "",
+        extra_context: dict[str, Any] | None = None,
+    ) -> Any:
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except ValidationError as error:
+            self.message_refusal(request, error)
+            return HttpResponseRedirect(request.get_full_path())
+
+    def message_refusal(self, request: HttpRequest, error: ValidationError) -> None:
+        for message in error.messages:
+            self.message_user(request, message, messages.ERROR)
 
 
 class ReadOnlyPermissions:

@@ -8,11 +8,11 @@ from decimal import Decimal
 from typing import Any
 
 from django import forms
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.core.exceptions import ValidationError
 from django.db.models import Count, Exists, IntegerField, OuterRef, QuerySet, Subquery
 from django.db.models.functions import Coalesce
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import HttpRequest, HttpResponseRedirect
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.http import urlencode
@@ -22,7 +22,7 @@ from django.utils.translation import gettext_lazy as _
 from .. import rules
 from ..entry import papers as services
 from ..models import MAX_SCORE, ExamPaper, ExamResult, normalize_exam_name
-from .base import TitledAdmin
+from .base import RefusalsShownAdmin
 
 
 class ExamPaperForm(forms.ModelForm):
@@ -84,7 +84,7 @@ def _result_count() -> Subquery:
 
 
 @admin.register(ExamPaper)
-class ExamPaperAdmin(TitledAdmin):
+class ExamPaperAdmin(RefusalsShownAdmin):
     form = ExamPaperForm
     list_title = _("Exam papers")
     list_display = ("name", "full", "passing", "results")
@@ -141,30 +141,13 @@ class ExamPaperAdmin(TitledAdmin):
     def delete_model(self, request: HttpRequest, obj: ExamPaper) -> None:
         services.exam_paper_delete(paper=obj)
 
-    def changeform_view(
-        self,
-        request: HttpRequest,
-        object_id: str | None = None,
-        form_url: str = "",
-        extra_context: dict[str, Any] | None = None,
-    ) -> HttpResponse:
-        try:
-            return super().changeform_view(request, object_id, form_url, extra_context)
-        except ValidationError as error:
-            # Results were entered between the form's checks and the save:
-            # nothing was written; say why.
-            for message in error.messages:
-                self.message_user(request, message, messages.ERROR)
-            return HttpResponseRedirect(request.get_full_path())
-
     def delete_view(
         self, request: HttpRequest, object_id: str, extra_context: Any = None
     ) -> Any:
         try:
             return super().delete_view(request, object_id, extra_context)
         except ValidationError as error:
-            for message in error.messages:
-                self.message_user(request, message, messages.ERROR)
+            self.message_refusal(request, error)
             return HttpResponseRedirect(
                 reverse("admin:exams_exampaper_change", args=[object_id])
             )

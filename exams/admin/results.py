@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import admin, messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import path, reverse
@@ -25,7 +25,7 @@ from ..wording import render
 from . import candidates, result_page
 from .actions import ACTIONS
 from .base import (
-    TitledAdmin,
+    RefusalsShownAdmin,
     refuse_unavailable_action,
     staff_user,
 )
@@ -76,7 +76,7 @@ STATUS_COLOURS = {
 
 
 @admin.register(ExamResult)
-class ExamResultAdmin(ResultSpreadsheetMixin, TitledAdmin):
+class ExamResultAdmin(ResultSpreadsheetMixin, RefusalsShownAdmin):
     form = ExamResultForm
     change_form_template = "admin/exams/examresult/audit_change_form.html"
     # Fits a laptop beside the sidebar and the filters; on a phone the portal's
@@ -330,22 +330,6 @@ class ExamResultAdmin(ResultSpreadsheetMixin, TitledAdmin):
         if send and not self.has_send_permission(request):
             raise PermissionDenied
         services.exam_result_save(result=obj, actor=staff_user(request), send=send)
-
-    def changeform_view(
-        self,
-        request: HttpRequest,
-        object_id: str | None = None,
-        form_url: str = "",
-        extra_context: dict[str, Any] | None = None,
-    ) -> HttpResponse:
-        try:
-            return super().changeform_view(request, object_id, form_url, extra_context)
-        except ValidationError as error:
-            # The state changed between the form's checks and the save (a worker
-            # claimed the row): nothing was written; say why.
-            for message in error.messages:
-                self.message_user(request, message, messages.ERROR)
-            return HttpResponseRedirect(request.get_full_path())
 
     def response_add(
         self, request: HttpRequest, obj: Any, post_url_continue: Any = None
