@@ -35,7 +35,12 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 import psycopg  # noqa: E402
-from psycopg import sql  # noqa: E402
+from admin_changelist import (  # noqa: E402 (the change list bench's databases, one a size)
+    ROUTER,
+    add_database,
+    create_database,
+    drop_databases,
+)
 
 BENCH_DB = "hiring_portal_bench_pump"
 PER_SECOND, PER_MINUTE = 50, 1000
@@ -63,46 +68,6 @@ FROM generate_series(1::bigint, %(size)s) AS i
 """
 
 
-def admin_dsn(server: str) -> str:
-    return f"{server.rstrip('/')}/postgres"
-
-
-def recreate_database(server: str, name: str) -> None:
-    with psycopg.connect(admin_dsn(server), autocommit=True) as conn:
-        conn.execute(
-            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
-                sql.Identifier(name)
-            )
-        )
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-
-
-def drop_databases(server: str, names: list[str]) -> None:
-    from django.db import connections
-
-    connections.close_all()
-    with psycopg.connect(admin_dsn(server), autocommit=True) as conn:
-        for name in names:
-            conn.execute(
-                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
-                    sql.Identifier(name)
-                )
-            )
-
-
-class SizeRouter:
-    alias = "default"
-
-    def db_for_read(self, model: Any, **hints: Any) -> str:
-        return self.alias
-
-    def db_for_write(self, model: Any, **hints: Any) -> str:
-        return self.alias
-
-
-ROUTER = SizeRouter()
-
-
 def setup_django(server: str, first: str, redis_url: str) -> None:
     os.environ["DATABASE_URL"] = f"{server.rstrip('/')}/{first}"
     os.environ["REDIS_URL"] = redis_url
@@ -119,19 +84,6 @@ def setup_django(server: str, first: str, redis_url: str) -> None:
     settings.DEBUG = False
     settings.DATABASE_ROUTERS = [ROUTER]
     router.__dict__.pop("routers", None)
-
-
-def add_database(alias: str, name: str) -> None:
-    from django.core.management import call_command
-    from django.db import connections
-
-    connections.settings[alias] = {
-        **connections.settings["default"],
-        "NAME": name,
-        "CONN_MAX_AGE": None,
-    }
-    ROUTER.alias = alias
-    call_command("migrate", database=alias, verbosity=0, interactive=False)
 
 
 def load(dsn: str, size: int) -> float:
@@ -199,7 +151,7 @@ def main() -> int:
     sizes = [int(s) for s in args.sizes.split(",")]
     names = {size: f"{BENCH_DB}_{size}" for size in sizes}
     for name in names.values():
-        recreate_database(args.server, name)
+        create_database(args.server, name)
     setup_django(args.server, names[sizes[0]], args.redis)
     import redis
 
@@ -210,7 +162,7 @@ def main() -> int:
     try:
         for size in sizes:
             alias = f"size_{size}"
-            add_database(alias, names[size])
+            add_database(alias, f"{args.server.rstrip('/')}/{names[size]}")
             took = load(f"{args.server.rstrip('/')}/{names[size]}", size)
             print(f"loaded {size:,} pending results in {took:.1f} s")
         for round_no in range(args.rounds + 3):  # three rounds of warm-up
