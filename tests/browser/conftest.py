@@ -179,6 +179,17 @@ LANGUAGES = {
 }
 
 
+def language_context(browser: Any, language: str, width: int = 1360) -> Any:
+    """A browser context that reads the admin in ``language`` (a key of
+    LANGUAGES), its window ``width`` px wide."""
+    settings = LANGUAGES[language]
+    return browser.new_context(
+        locale=settings["locale"],
+        extra_http_headers={"Accept-Language": settings["accept"]},
+        viewport={"width": width, "height": 900},
+    )
+
+
 @pytest.fixture
 def demo(sandbox):
     sandbox.load_world("demo")
@@ -192,12 +203,7 @@ def language(request):
 
 @pytest.fixture
 def staff_page(browser, portal, sender_login, demo, language):
-    settings = LANGUAGES[language]
-    context = browser.new_context(
-        locale=settings["locale"],
-        extra_http_headers={"Accept-Language": settings["accept"]},
-        viewport={"width": 1360, "height": 900},
-    )
+    context = language_context(browser, language)
     page = context.new_page()
     log_in(page, portal, sender_login.username)
     yield page

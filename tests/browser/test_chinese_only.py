@@ -39,7 +39,7 @@ from exams.models import (
     SyncAttempt,
 )
 from exams.wording import stored
-from tests.browser.conftest import LANGUAGES, PASSWORD, log_in
+from tests.browser.conftest import PASSWORD, language_context, log_in
 from tests.delivery.conftest import wait_until
 from tests.factories import ExamResultFactory, FeishuIdentityFactory, UserFactory
 
@@ -275,14 +275,9 @@ def read_pages(page: Any, server: Any, world: dict[str, Any]) -> dict[str, list[
 
 
 def test_every_page_reads_in_chinese(browser, live_server, world):
-    settings = LANGUAGES["zh"]
     report = []
     for width in (1366, 390):
-        context = browser.new_context(
-            locale=settings["locale"],
-            extra_http_headers={"Accept-Language": settings["accept"]},
-            viewport={"width": width, "height": 900},
-        )
+        context = language_context(browser, "zh", width)
         try:
             found = read_pages(context.new_page(), live_server, world)
         finally:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 from django.contrib.auth.models import Permission
 
-from tests.browser.conftest import LANGUAGES, PASSWORD, log_in, role
+from tests.browser.conftest import LANGUAGES, PASSWORD, language_context, log_in, role
 from tests.factories import UserFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.embedded]
@@ -26,12 +26,7 @@ def test_the_frame_names_the_product_puts_results_first_and_keeps_tools_to_super
     staff.user_permissions.add(
         *Permission.objects.filter(codename__in=("view_user", "view_accessattempt"))
     )
-    settings = LANGUAGES[language]
-    context = browser.new_context(
-        locale=settings["locale"],
-        extra_http_headers={"Accept-Language": settings["accept"]},
-        viewport={"width": 1366, "height": 900},
-    )
+    context = language_context(browser, language, 1366)
     page = context.new_page()
     try:
         log_in(page, live_server, staff.username)

@@ -13,7 +13,13 @@ from django.utils import timezone
 
 from exams.importing import service
 from exams.models import CandidateApplication, ExamResult, SyncAttempt
-from tests.browser.conftest import LANGUAGES, PASSWORD, log_in, screenshot
+from tests.browser.conftest import (
+    LANGUAGES,
+    PASSWORD,
+    language_context,
+    log_in,
+    screenshot,
+)
 from tests.factories import ExamResultFactory, FeishuIdentityFactory, UserFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.embedded]
@@ -82,12 +88,7 @@ def world(transactional_db):
 @pytest.mark.parametrize("language", sorted(LANGUAGES))
 @pytest.mark.parametrize("width", [1366, 390])
 def test_no_page_scrolls_sideways(browser, live_server, world, width, language):
-    settings = LANGUAGES[language]
-    context = browser.new_context(
-        locale=settings["locale"],
-        extra_http_headers={"Accept-Language": settings["accept"]},
-        viewport={"width": width, "height": 900},
-    )
+    context = language_context(browser, language, width)
     page = context.new_page()
     pages = {
         "index": "/admin/",

@@ -19,6 +19,7 @@ from exams.entry import services
 from exams.models import ExamResult, SyncAttempt
 from tests.browser.conftest import (
     PASSWORD,
+    language_context,
     log_in,
     role,
     screenshot,
@@ -217,11 +218,7 @@ def test_the_admin_speaks_chinese_to_a_chinese_browser(
     ExamResultFactory(status=Status.FAILED, entered_by=sender_login)
     ExamResultFactory(status=Status.DRAFT, entered_by=sender_login)
     fresh_dashboard()
-    context = browser.new_context(
-        locale="zh-CN",
-        extra_http_headers={"Accept-Language": "zh-Hans,zh;q=0.9"},
-        viewport={"width": 1360, "height": 900},
-    )
+    context = language_context(browser, "zh")
     page = context.new_page()
     try:
         page.goto(f"{live_server.url}/admin/login/")
