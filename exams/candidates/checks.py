@@ -12,6 +12,7 @@ reader's language when shown.
 from __future__ import annotations
 
 import datetime as dt
+import enum
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -86,12 +87,28 @@ def known_verdict(application_id: str) -> Verdict | None:
     return evaluate(mirror) if mirror and is_fresh(mirror, now=timezone.now()) else None
 
 
-def application_gate(application_id: str) -> Verdict:
+class Unread(enum.Enum):
+    """application_gate(mirror=UNREAD): the caller has not read the mirror."""
+
+    UNREAD = enum.auto()
+
+
+UNREAD = Unread.UNREAD
+
+
+def application_gate(
+    application_id: str, *, mirror: CandidateApplication | Unread | None = UNREAD
+) -> Verdict:
     """The check for delivery: from the mirror when it is fresh enough, else after
-    reading the application from Feishu now (its own rate-limit budget)."""
+    reading the application from Feishu now (its own rate-limit budget).
+    ``mirror``: the application's mirror row as the caller read it moments ago
+    (None: it has none), instead of reading it again."""
     if not settings.CANDIDATE_CHECK_BEFORE_SEND:
         return PASSED
-    mirror = CandidateApplication.objects.filter(application_id=application_id).first()
+    if isinstance(mirror, Unread):
+        mirror = CandidateApplication.objects.filter(
+            application_id=application_id
+        ).first()
     if not is_fresh(mirror, now=timezone.now()):
         lookup: Lookup = application_check(application_id, known=mirror)
         if lookup.mirror is None:

@@ -6,6 +6,11 @@ attempt is recorded, and the lease renewed under the same token, just before the
 request leaves; if the claim was lost meanwhile, nothing is sent. The outcome is
 written only ``WHERE status='sending' AND lease_token=<ours>``, so a late answer
 after a reclaim cannot overwrite what reconciliation decided.
+
+A worker runs these on every result it delivers, so each is one round trip on
+PostgreSQL (``update_one_recorded``): the claim returns the row it claimed with
+its snapshot taken, and the outcome is written with its snapshot and Feishu's
+answer on the attempt.
 """
 
 from __future__ import annotations
@@ -25,7 +30,7 @@ from feishu import FeishuError
 from ..gateway import breaker
 from ..gateway.limiter import get_limiter
 from ..models import ExamResult, FeishuAppState, HistorySource, SyncAttempt
-from ..models.recording import record_snapshots
+from ..models.recording import compiled_update, update_one_recorded
 from .pump import pump_wake_in
 from .timing import seconds
 
@@ -65,23 +70,18 @@ def claim_take(result_id: int, lease_seconds: float) -> Claim | None:
     (another worker has it, it is not due, or it is no longer pending)."""
     token = uuid.uuid4()
     taken = time.monotonic()
-    with transaction.atomic():
-        claimed = (
-            ExamResult.objects.filter(pk=result_id, status=Status.PENDING)
-            .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=Now()))
-            ._update_unrecorded(
-                status=Status.SENDING,
-                lease_token=token,
-                lease_expires_at=Now() + seconds(lease_seconds),
-                dispatched_at=None,
-                attempts=F("attempts") + 1,
-            )
-        )
-        if not claimed:
-            return None
-        result = ExamResult.objects.get(pk=result_id)
-        record_snapshots([result], actor=None, source=ENGINE)
-    return Claim(result, token, taken)
+    result = update_one_recorded(
+        ExamResult.objects.filter(pk=result_id, status=Status.PENDING).filter(
+            Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=Now())
+        ),
+        source=ENGINE,
+        status=Status.SENDING,
+        lease_token=token,
+        lease_expires_at=Now() + seconds(lease_seconds),
+        dispatched_at=None,
+        attempts=F("attempts") + 1,
+    )
+    return Claim(result, token, taken) if result is not None else None
 
 
 def claim_with_permit(
@@ -106,25 +106,47 @@ def claim_with_permit(
     return claim if claim is not None else "not due"
 
 
-def claim_finish(claim: Claim, **values: Any) -> bool:
-    """Write an outcome if the row is still ours; False when the claim was lost."""
+@dataclass(frozen=True)
+class Answer:
+    """Feishu's answer to a recorded call (or the error instead of one), to be
+    written onto its attempt: with the outcome (``claim_finish(answer=…)``) or on
+    its own (``attempt_complete``)."""
+
+    attempt_id: int
+    values: dict[str, Any]
+
+    def statement(self) -> tuple[str, tuple[Any, ...]]:
+        return compiled_update(
+            SyncAttempt.objects.filter(pk=self.attempt_id), self.values
+        )
+
+
+def claim_finish(claim: Claim, *, answer: Answer | None = None, **values: Any) -> bool:
+    """Write an outcome (and ``answer`` on its attempt) if the row is still ours;
+    False when the claim was lost (the answer is written all the same)."""
     result = claim.result
-    with transaction.atomic():
-        updated = ExamResult.objects.filter(
+    before = result.tracked_values()
+    for name, value in values.items():
+        if name in ExamResult.TRACKED_FIELDS:
+            setattr(result, name, value)
+    written = update_one_recorded(
+        ExamResult.objects.filter(
             pk=result.pk, status=Status.SENDING, lease_token=claim.token
-        )._update_unrecorded(lease_token=None, lease_expires_at=None, **values)
-        if not updated:
-            logger.warning(
-                "late answer ignored: the claim was lost",
-                extra={"result_id": result.pk},
-            )
-            return False
-        before = result.tracked_values()
-        for name, value in values.items():
-            if name in ExamResult.TRACKED_FIELDS:
-                setattr(result, name, value)
-        if result.tracked_values() != before:
-            record_snapshots([result], actor=None, source=ENGINE)
+        ),
+        source=ENGINE,
+        record=result.tracked_values() != before,
+        also=[answer.statement()] if answer is not None else (),
+        lease_token=None,
+        lease_expires_at=None,
+        **values,
+    )
+    if written is None:
+        logger.warning(
+            "late answer ignored: the claim was lost",
+            extra={"result_id": result.pk},
+        )
+        return False
+    claim.result = written
     return True
 
 
@@ -157,7 +179,7 @@ def attempt_record(
         )
 
 
-def attempt_complete(
+def attempt_answer(
     attempt: SyncAttempt,
     started: float,
     outcome: str,
@@ -168,20 +190,33 @@ def attempt_complete(
     response_body: str = "",
     code: int | None = None,
     msg: str = "",
-) -> None:
-    """Complete a recorded attempt with Feishu's answer (or the error)."""
+) -> Answer:
+    """Feishu's answer (or the error) to a recorded attempt started at ``started``
+    (this process's monotonic clock), as it is written onto the attempt."""
     if error is not None:
         http_status = error.http_status
         code = error.code
         msg = error.msg
         log_id = error.log_id or ""
         response_body = error.response_body or ""
-    SyncAttempt.objects.filter(pk=attempt.pk).update(
-        duration_ms=int((time.monotonic() - started) * 1000),
-        http_status=http_status,
-        feishu_code=code,
-        feishu_msg=msg[:2000],
-        log_id=log_id[:128],
-        response_body=response_body,
-        outcome=outcome,
+    return Answer(
+        attempt.pk,
+        {
+            "duration_ms": int((time.monotonic() - started) * 1000),
+            "http_status": http_status,
+            "feishu_code": code,
+            "feishu_msg": msg[:2000],
+            "log_id": log_id[:128],
+            "response_body": response_body,
+            "outcome": outcome,
+        },
     )
+
+
+def attempt_complete(
+    attempt: SyncAttempt, started: float, outcome: str, **answer: Any
+) -> None:
+    """Complete a recorded attempt with Feishu's answer (or the error), on its own:
+    ``attempt_answer``'s arguments."""
+    written = attempt_answer(attempt, started, outcome, **answer)
+    SyncAttempt.objects.filter(pk=written.attempt_id).update(**written.values)

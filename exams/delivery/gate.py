@@ -8,21 +8,24 @@ from __future__ import annotations
 
 from django.conf import settings
 
-from ..candidates.checks import application_gate
+from ..candidates.checks import UNREAD, Unread, application_gate
 from ..candidates.mirror import missing_scope_message
 from ..gateway import breaker
-from ..models import ExamResult, HistorySource
+from ..models import CandidateApplication, ExamResult, HistorySource
 from ..models.recording import update_recorded
 from .claims import claim_defer
 
 Status = ExamResult.Status
 
 
-def exam_result_gate(result: ExamResult) -> str | None:
-    """None when ``result`` may be sent now; else what happened to it instead."""
+def exam_result_gate(
+    result: ExamResult, *, mirror: CandidateApplication | Unread | None = UNREAD
+) -> str | None:
+    """None when ``result`` may be sent now; else what happened to it instead.
+    ``mirror``: its application's mirror as the caller read it (None: no row)."""
     if result.check_override:
         return None
-    verdict = application_gate(result.application_id)
+    verdict = application_gate(result.application_id, mirror=mirror)
     if verdict.passed:
         return None
     if verdict.missing_scope:

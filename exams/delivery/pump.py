@@ -34,7 +34,7 @@ PUMP_LOCK_SECONDS = 5
 HANDED_OUT_SECONDS = 10.0
 # While rows handed out hold every free permit, the pump looks again this soon:
 # often enough to keep Feishu's per-second window full, rarely enough to cost
-# little (a pump round is two reads).
+# little (a pump round is two reads: the breaker and the rows handed out).
 HANDED_OUT_RECHECK_SECONDS = 0.25
 
 
@@ -86,12 +86,13 @@ def exam_results_dispatch_due(*, limit: int | None = None) -> int:
 def _pump(*, limit: int | None) -> int:
     dispatched = 0
     while True:
-        wait = breaker.paused_for(take_probe=False)
+        state = breaker.current_state()
+        wait = breaker.paused_for(take_probe=False, state=state)
         if wait is not None:
             pump_wake_in(wait)
             return dispatched
         free, wait = get_limiter().available("exams")
-        probing = breaker.half_open()
+        probing = breaker.half_open(state)
         if probing:
             # One row goes out as the probe; the rest wait for its answer.
             free = min(free, 1)

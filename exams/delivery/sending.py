@@ -37,7 +37,7 @@ from ..rules import result_operator_problem
 from ..wording import stored
 from .claims import (
     Claim,
-    attempt_complete,
+    attempt_answer,
     attempt_record,
     claim_defer,
     claim_finish,
@@ -45,6 +45,7 @@ from .claims import (
 )
 from .gate import exam_result_gate
 from .pump import pump_request, pump_wake_in
+from .reading import delivery_reading
 from .reconcile import settle_seconds
 from .timing import backoff, seconds
 from .upload import exam_result_upload_report
@@ -56,19 +57,15 @@ Outcome = SyncAttempt.Outcome
 
 def exam_result_deliver(*, result_id: int) -> str:
     """Deliver one result to Feishu. Returns what happened, for logs and tests."""
-    result = (
-        ExamResult.objects.filter(pk=result_id)
-        .only("status", "report", "uuid", "application_id", "check_override")
-        .first()
-    )
+    reading = delivery_reading(result_id)
+    result, breaker_state = reading.result, reading.breaker_state
     if result is None or result.status != Status.PENDING:
         return "not pending"
-    breaker_state = breaker.current_state()
     wait = breaker.paused_for(take_probe=False, state=breaker_state)
     if wait is not None:
         claim_defer(result_id, wait)
         return "paused"
-    held = exam_result_gate(result)
+    held = exam_result_gate(result, mirror=reading.mirror)
     if held is not None:
         return held
     if result.report and not result.uuid:
@@ -128,7 +125,7 @@ def exam_result_deliver(*, result_id: int) -> str:
         unknown = OutcomeUnknownError(f"{type(error).__name__}: {error}")
         _failed(claim, attempt, started, unknown)
         raise
-    attempt_complete(
+    answer = attempt_answer(
         attempt,
         started,
         Outcome.SUCCESS,
@@ -140,6 +137,7 @@ def exam_result_deliver(*, result_id: int) -> str:
     )
     claim_finish(
         claim,
+        answer=answer,
         status=Status.SYNCED,
         exam_id=created.exam_id,
         operate_time=created.operate_time,
@@ -178,11 +176,12 @@ def _failed(
         "log_id": error.log_id,
     }
     if isinstance(error, RateLimitedError):
-        attempt_complete(attempt, started, Outcome.RETRY, error=error)
+        answer = attempt_answer(attempt, started, Outcome.RETRY, error=error)
         get_limiter().block("exams", error.reset_seconds)
         # Waiting out a 429 never counts as an attempt.
         claim_finish(
             claim,
+            answer=answer,
             status=Status.PENDING,
             attempts=F("attempts") - 1,
             next_attempt_at=Now() + seconds(error.reset_seconds),
@@ -192,11 +191,12 @@ def _failed(
         logger.warning("rate limited by Feishu", extra=log_extra)
         return "rate limited"
     if deployment_wide(error):
-        attempt_complete(attempt, started, Outcome.PERMANENT, error=error)
+        answer = attempt_answer(attempt, started, Outcome.PERMANENT, error=error)
         message = staff_message(error)
         breaker.trip(reason=message, code=error.code)
         claim_finish(
             claim,
+            answer=answer,
             status=Status.PENDING,
             attempts=F("attempts") - 1,
             next_attempt_at=Now() + seconds(settings.DELIVERY_BREAKER_COOLDOWN_SECONDS),
@@ -206,9 +206,10 @@ def _failed(
         logger.error("delivery paused by a deployment-wide error", extra=log_extra)
         return "paused"
     if error.retry == Retry.PERMANENT:
-        attempt_complete(attempt, started, Outcome.PERMANENT, error=error)
+        answer = attempt_answer(attempt, started, Outcome.PERMANENT, error=error)
         claim_finish(
             claim,
+            answer=answer,
             status=Status.FAILED,
             last_error_message=staff_message(error),
             **common,
@@ -216,11 +217,12 @@ def _failed(
         logger.warning("exam result refused by Feishu", extra=log_extra)
         return "failed"
     if error.retry == Retry.SAFE:
-        attempt_complete(attempt, started, Outcome.RETRY, error=error)
+        answer = attempt_answer(attempt, started, Outcome.RETRY, error=error)
         attempts = result.attempts
         if attempts >= settings.DELIVERY_MAX_ATTEMPTS:
             claim_finish(
                 claim,
+                answer=answer,
                 status=Status.FAILED,
                 last_error_message=stored(
                     "delivery.gave_up", n=attempts, feishu_msg=error.msg
@@ -235,6 +237,7 @@ def _failed(
         )
         claim_finish(
             claim,
+            answer=answer,
             status=Status.PENDING,
             next_attempt_at=Now() + seconds(delay),
             last_error_message=staff_message(error),
@@ -243,9 +246,10 @@ def _failed(
         pump_wake_in(delay)
         return "retry"
     # Outcome unknown: reconcile before anything is sent again.
-    attempt_complete(attempt, started, Outcome.UNKNOWN, error=error)
+    answer = attempt_answer(attempt, started, Outcome.UNKNOWN, error=error)
     claim_finish(
         claim,
+        answer=answer,
         status=Status.UNKNOWN,
         unknown_since=Now(),
         next_attempt_at=Now() + seconds(settle_seconds()),

@@ -16,7 +16,7 @@ from ..gateway.limiter import get_limiter
 from ..gateway.messages import deployment_wide, staff_message
 from ..models import ExamResult, SyncAttempt
 from ..wording import stored
-from .claims import attempt_complete, attempt_record, claim_finish, claim_with_permit
+from .claims import attempt_answer, attempt_record, claim_finish, claim_with_permit
 from .gate import exam_result_gate
 from .pump import pump_request
 from .timing import backoff, seconds
@@ -71,7 +71,7 @@ def exam_result_upload_report(*, result_id: int, checked: bool = False) -> str:
         if deployment_wide(error):
             breaker.trip(reason=staff_message(error), code=error.code)
         permanent = isinstance(error, InvalidRequestError)
-        attempt_complete(
+        answer = attempt_answer(
             attempt,
             started,
             Outcome.PERMANENT if permanent else Outcome.RETRY,
@@ -84,6 +84,7 @@ def exam_result_upload_report(*, result_id: int, checked: bool = False) -> str:
         )
         claim_finish(
             claim,
+            answer=answer,
             status=Status.FAILED if permanent else Status.PENDING,
             next_attempt_at=None if permanent else Now() + seconds(delay),
             last_error_code=error.code,
@@ -93,14 +94,15 @@ def exam_result_upload_report(*, result_id: int, checked: bool = False) -> str:
         )
         return "failed" if permanent else "retry"
     except OSError as error:
-        attempt_complete(attempt, started, Outcome.PERMANENT, msg=str(error))
+        answer = attempt_answer(attempt, started, Outcome.PERMANENT, msg=str(error))
         claim_finish(
             claim,
+            answer=answer,
             status=Status.FAILED,
             last_error_message=stored("delivery.report_unreadable", error=str(error)),
         )
         return "failed"
-    attempt_complete(
+    answer = attempt_answer(
         attempt,
         started,
         Outcome.SUCCESS,
@@ -108,6 +110,12 @@ def exam_result_upload_report(*, result_id: int, checked: bool = False) -> str:
         code=0,
         msg="ok",
     )
-    claim_finish(claim, status=Status.PENDING, uuid=attachment.id, next_attempt_at=None)
+    claim_finish(
+        claim,
+        answer=answer,
+        status=Status.PENDING,
+        uuid=attachment.id,
+        next_attempt_at=None,
+    )
     pump_request()
     return "uploaded"

@@ -82,13 +82,15 @@ def paused_for(
     return float(settings.DELIVERY_BREAKER_PROBE_WAIT_SECONDS)
 
 
-def half_open() -> bool:
-    """The pause is over but no call has succeeded since: probing."""
-    return FeishuAppState.objects.filter(
-        app_id=settings.FEISHU_APP_ID,
-        paused_since__isnull=False,
-        paused_until__lte=timezone.now(),
-    ).exists()
+def half_open(state: FeishuAppState | None) -> bool:
+    """The pause is over but no call has succeeded since: probing. ``state``: the
+    breaker as the caller read it (``current_state()``)."""
+    return (
+        state is not None
+        and state.paused_since is not None
+        and state.paused_until is not None
+        and state.paused_until <= timezone.now()
+    )
 
 
 def trip(*, reason: str, code: int | None, cooldown: float | None = None) -> None:

@@ -2,8 +2,10 @@
 
 - ``save_recorded`` / ``delete_recorded``: ``save()`` / ``delete()`` as
   simple-history records them, with who and through what.
-- ``record_snapshots``: the delivery engine's conditional updates, which know the
-  row and the values they wrote (simple-history's ``bulk_history_create``).
+- ``update_one_recorded``: the delivery engine's conditional update of one row
+  (a claim, an outcome), returning the row as written, its snapshot and any
+  statement that goes with it (the call's record) in one round trip on
+  PostgreSQL: a worker pays it on every result it delivers.
 - ``bulk_create_recorded`` and ``update_recorded``: the bulk paths (imports, bulk
   actions), a few statements per 2,000 rows whatever their number. Their
   snapshots are copied from the rows by the database itself (``INSERT … SELECT``
@@ -15,11 +17,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import Any, TypeVar, cast
 
 from django.contrib.auth.models import User
-from django.db import connection, transaction
-from django.db.models import Expression, QuerySet
+from django.db import connection, connections, transaction
+from django.db.models import Expression, Model, QuerySet
+from django.db.models.functions import Now
+from django.db.models.sql import UpdateQuery
 from django.utils import timezone
 from django.utils.functional import SimpleLazyObject
 
@@ -27,6 +31,7 @@ from .history import recorded_as
 from .results import ExamResult
 
 CHUNK = 2000
+_M = TypeVar("_M", bound=Model)
 
 
 def save_recorded(
@@ -132,7 +137,7 @@ def update_recorded(
 
 def _snapshot_statement() -> str:
     """``INSERT INTO <history> (<tracked columns>, <history columns>) SELECT
-    <tracked columns>, %s… FROM <results> WHERE id IN (…)``, without the ids."""
+    <tracked columns>, %s… FROM``, without the rows' relation."""
     quote = connection.ops.quote_name
     history = ExamResult.history.model
     copied = [
@@ -151,12 +156,23 @@ def _snapshot_statement() -> str:
     return (
         f"INSERT INTO {quote(history._meta.db_table)} "  # noqa: S608
         f"({', '.join(quote(c) for c in copied + own)}) "
-        f"SELECT {', '.join(quote(c) for c in copied)}, %s, %s, %s, %s, %s "
-        f"FROM {quote(ExamResult._meta.db_table)} WHERE {quote('id')} IN "
+        f"SELECT {', '.join(quote(c) for c in copied)}, %s, %s, %s, %s, %s FROM "
     )
 
 
 _SNAPSHOT = SimpleLazyObject(_snapshot_statement)
+
+
+def _snapshot_params(
+    *, kind: str, actor: User | None, source: str, reason: str, when: Any
+) -> list[Any]:
+    return [
+        connection.ops.adapt_datetimefield_value(when),
+        kind,
+        actor.pk if actor is not None else None,
+        reason,
+        source,
+    ]
 
 
 def _copy_snapshots(
@@ -170,39 +186,87 @@ def _copy_snapshots(
 ) -> None:
     if not ids:
         return
-    params = [
-        connection.ops.adapt_datetimefield_value(when),
-        kind,
-        actor.pk if actor is not None else None,
-        reason,
-        source,
-        *ids,
-    ]
+    quote = connection.ops.quote_name
+    params = _snapshot_params(
+        kind=kind, actor=actor, source=source, reason=reason, when=when
+    )
     with connection.cursor() as cursor:
         cursor.execute(
-            str(_SNAPSHOT) + "(" + ", ".join(["%s"] * len(ids)) + ")",
-            params,
+            f"{_SNAPSHOT}{quote(ExamResult._meta.db_table)} WHERE {quote('id')} IN "
+            "(" + ", ".join(["%s"] * len(ids)) + ")",
+            [*params, *ids],
         )
 
 
-def record_snapshots(
-    results: Iterable[ExamResult],
+def compiled_update(
+    queryset: QuerySet[Any], values: dict[str, Any]
+) -> tuple[str, tuple[Any, ...]]:
+    """The UPDATE statement ``queryset.update(**values)`` runs, and its
+    parameters, without running it (as ``QuerySet.update()`` compiles it)."""
+    query = cast(UpdateQuery, queryset.query.chain(UpdateQuery))
+    query.add_update_values(values)
+    query.annotations = {}
+    sql, params = query.get_compiler(queryset.db).as_sql()
+    return sql, tuple(params)
+
+
+def update_one_recorded(
+    queryset: QuerySet[ExamResult],
     *,
-    actor: User | None,
     source: str,
-    reason: str = "",
-) -> None:
-    """Record the current values of ``results`` as changes the caller made itself
-    (the delivery engine's conditional updates)."""
-    rows = list(results)
-    if not rows:
-        return
-    ExamResult.history.bulk_history_create(
-        rows,
-        batch_size=CHUNK,
-        update=True,
-        default_user=actor,
-        default_date=timezone.now(),
-        default_change_reason=reason,
-        custom_historical_attrs={"source": source},
+    record: bool = True,
+    also: Sequence[tuple[str, Sequence[Any]]] = (),
+    **values: Any,
+) -> ExamResult | None:
+    """UPDATE the one row ``queryset`` selects with ``values`` and return it as
+    written, or None when no row matched; its snapshot is recorded (when
+    ``record``) as a change by the delivery engine. ``also``: statements (SQL,
+    parameters) that go with the update whether it matched or not, such as the
+    record of a call to Feishu.
+
+    PostgreSQL runs it all as one statement (``WITH row AS (UPDATE … RETURNING
+    …), snapshot AS (INSERT … SELECT … FROM row) …``): one round trip and no
+    transaction to open and commit. Elsewhere: ``UPDATE … RETURNING`` and the
+    snapshot (SQLite 3.35+), in one transaction.
+    """
+    values.setdefault("updated_at", Now())
+    update, params = compiled_update(queryset, values)
+    db = queryset.db
+    quote = connections[db].ops.quote_name
+    columns = ", ".join(quote(f.column) for f in ExamResult._meta.concrete_fields)
+    snapshot = _snapshot_params(
+        kind="~", actor=None, source=source, reason="", when=timezone.now()
     )
+    if connections[db].vendor == "postgresql":
+        parts = [f"WITH {quote('row')} AS ({update} RETURNING {columns})"]
+        sql_params: list[Any] = [*params]
+        if record:
+            parts.append(f"{quote('snapshot')} AS ({_SNAPSHOT}{quote('row')})")
+            sql_params += snapshot
+        for number, (statement, statement_params) in enumerate(also):
+            parts.append(f"{quote(f'also_{number}')} AS ({statement})")
+            sql_params += statement_params
+        # Identifiers from the models, quoted; every value is a parameter.
+        sql = ", ".join(parts) + f" SELECT {columns} FROM {quote('row')}"  # noqa: S608
+        return _first(ExamResult.objects.using(db).raw(sql, sql_params))
+    with transaction.atomic(using=db):
+        with connections[db].cursor() as cursor:
+            for statement, statement_params in also:
+                cursor.execute(statement, statement_params)
+        row = _first(
+            ExamResult.objects.using(db).raw(f"{update} RETURNING {columns}", params)
+        )
+        if row is not None and record:
+            with connections[db].cursor() as cursor:
+                cursor.execute(
+                    f"{_SNAPSHOT}{quote(ExamResult._meta.db_table)} "
+                    f"WHERE {quote('id')} = %s",
+                    [*snapshot, row.pk],
+                )
+    return row
+
+
+def _first(rows: Iterable[_M]) -> _M | None:
+    for row in rows:
+        return row
+    return None
