@@ -37,20 +37,23 @@ from typing import Any
 
 from celery.worker.consumer import consumer as _consumer
 
-#: Monotonic time a bucket's pending wakeup is due, on the bucket.
-_DUE = "_bench_wakeup_due"
-#: A wakeup later than this past its due time is taken as lost (a cleared
-#: timer), and the next arrival schedules a new one.
+#: On the bucket: (monotonic time its pending wakeup is due, that wakeup's mark).
+_PENDING = "_bench_wakeup"
+#: A wakeup later than this past its due time is taken as lost (a cleared timer,
+#: a loop blocked that long), and the next arrival schedules a new one.
 _LOST_AFTER_S = 1.0
 
 
 def _wakeup_pending(bucket: Any) -> bool:
-    due = getattr(bucket, _DUE, None)
-    return due is not None and time.monotonic() < due + _LOST_AFTER_S
+    pending = getattr(bucket, _PENDING, None)
+    return pending is not None and time.monotonic() < pending[0] + _LOST_AFTER_S
 
 
-def _on_wakeup(self: Any, bucket: Any) -> None:
-    setattr(bucket, _DUE, None)
+def _on_wakeup(self: Any, bucket: Any, mark: object) -> None:
+    pending = getattr(bucket, _PENDING, None)
+    if pending is None or pending[1] is not mark:
+        return  # superseded by a newer wakeup (this one was taken as lost)
+    setattr(bucket, _PENDING, None)
     _schedule_bucket_request(self, bucket)
 
 
@@ -67,8 +70,9 @@ def _schedule_bucket_request(self: Any, bucket: Any) -> None:
         bucket.contents.appendleft((request, tokens))
         pri = self._limit_order = (self._limit_order + 1) % 10
         hold = bucket.expected_time(tokens)
-        setattr(bucket, _DUE, time.monotonic() + hold)
-        self.timer.call_after(hold, _on_wakeup, (self, bucket), priority=pri)
+        mark = object()
+        setattr(bucket, _PENDING, (time.monotonic() + hold, mark))
+        self.timer.call_after(hold, _on_wakeup, (self, bucket, mark), priority=pri)
         break
 
 
