@@ -5,7 +5,11 @@ benchmark needs.
 on the delivery task, through ``CELERY_TASK_ANNOTATIONS``: the baseline the shared
 limiter is compared with. the portal's settings have no such variable (the
 portal must never rely on a per-worker limit), so the benchmark adds it here and
-passes ``DJANGO_SETTINGS_MODULE=bench.bench_settings`` to its workers.
+passes ``DJANGO_SETTINGS_MODULE=bench.bench_settings`` to its workers. With it,
+the workers also install bench/celery_bucket_wakeup.py: one pending wakeup per
+rate-limit bucket, without which Celery 5.7 runs a rate-limited task about once a
+second after the first second or two of a backlog (issue 15; the cause is in
+bench/celery_rate_limit.py).
 """
 
 import importlib
@@ -18,6 +22,8 @@ if _BENCH_RATE_LIMIT:
     CELERY_TASK_ANNOTATIONS = {
         "exams.tasks.exam_result_deliver_task": {"rate_limit": _BENCH_RATE_LIMIT}
     }
+    # By name, like worker_counters below: the bench folder is not a package.
+    importlib.import_module("bench.celery_bucket_wakeup")
 
 if env.str("BENCH_QUERY_COUNTER", default=""):
     # Counts the workers' queries (by name: the bench folder is not a package).

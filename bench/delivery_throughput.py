@@ -15,6 +15,17 @@ Two phases, each with a fresh sandbox, fresh workers, emptied tables and Redis:
   limiter never refuses, and Celery's ``rate_limit`` on the delivery task, set per
   worker to half the per-second limit (two workers; ``--baseline-rate`` to change).
   The portal's reaction to a 429 (waiting out Feishu's reset) still applies.
+  Its workers carry bench/celery_bucket_wakeup.py (through bench/bench_settings.py):
+  Celery 5.7 as shipped schedules a timer entry per message that finds its task's
+  bucket without a token and never cancels the extra ones; past ten due at once,
+  kombu's hub polls with a one-second timeout, and a rate-limited task then runs
+  about once a second per worker (730 of 2,000 results after 300 s; the cause,
+  with line numbers, is in bench/celery_rate_limit.py). The module keeps one
+  pending wakeup per bucket and changes nothing else: same bucket, same rate,
+  same order. The baseline is Celery's per-worker ``rate_limit`` doing what its
+  documentation says, at most that many tasks a second per worker, no more
+  clever than that: it knows nothing of the minute's limit nor of the other
+  worker.
 
 Time zero is ``exam_results_send()`` of all N drafts (one UPDATE, the pump after
 commit). A phase ends when no row is ``pending`` or ``sending`` any more, or at
@@ -54,7 +65,7 @@ no 429, no child growing by 10 MB or more after warm-up.
     .venv/bin/python bench/delivery_throughput.py [--quick] [--results N]
         [--skip-baseline] [--baseline-rate 25/s] [--timeout S] [--keep-db]
         [--timeline] [--checks] [--server postgres://postgres@127.0.0.1:5432]
-        [--redis redis://127.0.0.1:6379/9]
+        [--db hiring_portal_bench_delivery] [--redis redis://127.0.0.1:6379/9]
 
 Worker, beat and sandbox logs stay in a temporary folder whose path is printed.
 """
@@ -874,6 +885,11 @@ def parse_args() -> argparse.Namespace:
         help="seconds of py-spy sampling of the workers after warm-up",
     )
     parser.add_argument("--server", default="postgres://postgres@127.0.0.1:5432")
+    parser.add_argument(
+        "--db",
+        default=BENCH_DB,
+        help="name of the PostgreSQL database created and dropped on --server",
+    )
     parser.add_argument("--redis", default="redis://127.0.0.1:6379/9")
     args = parser.parse_args()
     args.per_second, args.per_minute = (10, 120) if args.quick else (50, 1000)
@@ -885,25 +901,25 @@ def parse_args() -> argparse.Namespace:
         args.timeout = (
             3 * shortest_span_s(args.results, args.per_second, args.per_minute) + 120
         )
-    args.database_url = f"{args.server}/{BENCH_DB}"
+    args.database_url = f"{args.server}/{args.db}"
     return args
 
 
-def create_database(server: str) -> None:
+def create_database(server: str, name: str) -> None:
     with psycopg.connect(f"{server}/postgres", autocommit=True) as conn:
         conn.execute(
             sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
-                sql.Identifier(BENCH_DB)
+                sql.Identifier(name)
             )
         )
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(BENCH_DB)))
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
 
 
-def drop_database(server: str) -> None:
+def drop_database(server: str, name: str) -> None:
     with psycopg.connect(f"{server}/postgres", autocommit=True) as conn:
         conn.execute(
             sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
-                sql.Identifier(BENCH_DB)
+                sql.Identifier(name)
             )
         )
 
@@ -931,7 +947,7 @@ def main() -> int:
             "DJANGO_LOG_FORMAT": "text",  # the task lines this script counts
         }
     )
-    create_database(args.server)
+    create_database(args.server, args.db)
     ok = False
     try:
         import django
@@ -966,7 +982,7 @@ def main() -> int:
         print(
             f"delivery_throughput: {args.results} results, sandbox {args.per_second}/s "
             f"{args.per_minute}/min, {WORKERS} workers x {CONCURRENCY} + beat, "
-            f"redis {args.redis}, database {BENCH_DB}, logs {log_root}",
+            f"redis {args.redis}, database {args.db}, logs {log_root}",
             flush=True,
         )
         if args.checks:
@@ -990,7 +1006,7 @@ def main() -> int:
 
         connections.close_all()
         if not args.keep_db:
-            drop_database(args.server)
+            drop_database(args.server, args.db)
         redis.Redis.from_url(args.redis).flushdb()
     return 0 if ok else 1
 
