@@ -1,6 +1,8 @@
 """What a bench's workers count about themselves: the SQL queries each pool
 process runs, added up in Redis after every task (``BENCH_QUERY_COUNTER``: the
-key; the broker's Redis). Installed by bench/bench_settings.py only when asked,
+key; the broker's Redis). Counted: every statement Django runs, and the
+``SELECT 1`` of Django's connection health check (``CONN_HEALTH_CHECKS``), which
+bypasses Django's cursor and would otherwise go unseen. Installed by bench/bench_settings.py only when asked,
 so the portal's own processes never carry it."""
 
 from __future__ import annotations
@@ -26,6 +28,16 @@ def _count(execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any
 def _install(sender: Any, connection: Any, **kwargs: Any) -> None:
     if _count not in connection.execute_wrappers:
         connection.execute_wrappers.append(_count)
+    if not getattr(connection.is_usable, "counted", False):
+        is_usable = connection.is_usable
+
+        def counted_is_usable() -> bool:
+            global _counted
+            _counted += 1
+            return bool(is_usable())
+
+        counted_is_usable.counted = True  # type: ignore[attr-defined]
+        connection.is_usable = counted_is_usable
 
 
 def _flush(**kwargs: Any) -> None:

@@ -28,6 +28,12 @@ logger = logging.getLogger("feishu.client")
 TOKEN_PATH = "/open-apis/auth/v3/tenant_access_token/internal"  # noqa: S105
 # Token endpoint: 10003 invalid app_id / param, 10014 app secret invalid.
 CODES_BAD_CREDENTIALS = frozenset({10003, 10014})
+# A token from the store is used again for this long without asking the store
+# (a round trip to Redis on every call to Feishu, otherwise). The store drops a
+# token min(600 s, expire / 2) before Feishu does (``cache_ttl``), at least 1 s
+# for any token it keeps (Feishu's ``expire`` is whole seconds, and one of 1 s is
+# not kept), so it is still good; a token Feishu refused is forgotten at once.
+LOCAL_SECONDS = 1.0
 
 
 class TenantAuth:
@@ -50,13 +56,17 @@ class TenantAuth:
         self._lock_key = f"{self.token_key}:lock"
         # The lock outlives one token fetch; a waiter gives up after the same time.
         self._lock_ttl = lock_ttl
+        # (token, until) on this process's monotonic clock: see LOCAL_SECONDS.
+        self._local: tuple[str, float] | None = None
 
     def __repr__(self) -> str:
         return f"TenantAuth(app_id={self.app_id!r})"
 
     def token(self) -> str:
         """The stored token, or a fresh one fetched by one caller at a time."""
-        token = self.store.get(self.token_key)
+        if self._local is not None and time.monotonic() < self._local[1]:
+            return self._local[0]
+        token = self._stored()
         if token:
             return token
         deadline = time.monotonic() + self._lock_ttl
@@ -65,7 +75,7 @@ class TenantAuth:
             lock = self.store.acquire_lock(self._lock_key, self._lock_ttl)
             if lock is not None:
                 try:
-                    token = self.store.get(self.token_key)
+                    token = self._stored()
                     if token:
                         return token
                     return self._fetch_and_store()
@@ -73,7 +83,7 @@ class TenantAuth:
                     self.store.release_lock(self._lock_key, lock)
             time.sleep(pause)
             pause = min(pause * 2, 0.2)
-            token = self.store.get(self.token_key)
+            token = self._stored()
             if token:
                 return token
             if time.monotonic() >= deadline:
@@ -82,9 +92,17 @@ class TenantAuth:
                 logger.warning("feishu token lock wait expired; fetching anyway")
                 return self._fetch_and_store()
 
+    def _stored(self) -> str | None:
+        token = self.store.get(self.token_key)
+        if token:
+            self._local = (token, time.monotonic() + LOCAL_SECONDS)
+        return token
+
     def evict(self, token: str) -> None:
         """Forget a token Feishu refused, only if it is still the one stored:
         another worker may already have stored a fresh one."""
+        if self._local is not None and self._local[0] == token:
+            self._local = None
         self.store.delete_if_equals(self.token_key, token)
 
     def _fetch_and_store(self) -> str:
@@ -92,6 +110,7 @@ class TenantAuth:
         ttl = cache_ttl(expire)
         if ttl is not None:
             self.store.set(self.token_key, token, ttl)
+            self._local = (token, time.monotonic() + min(LOCAL_SECONDS, ttl))
         logger.info("feishu tenant token fetched (app_id=%s)", self.app_id)
         return token
 

@@ -42,12 +42,25 @@ UNREAD = breaker.UNREAD
 FRESH_CLAIM_SECONDS = 1.0
 
 
+@dataclass(frozen=True)
+class PlannedCall:
+    """A call to Feishu made from the row as read before its claim, recorded by
+    the claim itself: the claim then matches only while the fields the request
+    was made from (``made_from``) are still what they were."""
+
+    call: str
+    body: bytes
+    made_from: dict[str, Any]
+
+
 @dataclass
 class Claim:
     result: ExamResult
     token: uuid.UUID | None  # None only for a claim left without one (see sweep)
     # When it was taken (this process's monotonic clock); None: unknown.
     taken: float | None = None
+    # The attempt recorded with the claim (a PlannedCall), or None.
+    attempt: SyncAttempt | None = None
 
     def fresh(self, lease_seconds: float) -> bool:
         """Taken so recently that its lease cannot have run out: the sweeper
@@ -65,23 +78,43 @@ def claim_defer(result_id: int, wait_seconds: float) -> None:
     pump_wake_in(wait_seconds)
 
 
-def claim_take(result_id: int, lease_seconds: float) -> Claim | None:
+def claim_take(
+    result_id: int, lease_seconds: float, *, planned: PlannedCall | None = None
+) -> Claim | None:
     """Claim a due pending row for this worker, or None when it is not ours to send
-    (another worker has it, it is not due, or it is no longer pending)."""
+    (another worker has it, it is not due, or it is no longer pending).
+
+    ``planned``: the call to record with the claim, in the same statement. When
+    the row has changed since the request was made from it, it is claimed as it
+    is now, without the call (the caller makes the request again from the row)."""
     token = uuid.uuid4()
     taken = time.monotonic()
+    rows = ExamResult.objects.filter(pk=result_id, status=Status.PENDING).filter(
+        Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=Now())
+    )
+    attempt = None
+    if planned is not None:
+        rows = rows.filter(**planned.made_from)
+        attempt = SyncAttempt(
+            result_id=result_id,
+            call=planned.call,
+            request_body=planned.body.decode(),
+            lease_token=token,
+            started_at=Now(),
+        )
     result = update_one_recorded(
-        ExamResult.objects.filter(pk=result_id, status=Status.PENDING).filter(
-            Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=Now())
-        ),
+        rows,
         source=ENGINE,
+        insert=attempt,
         status=Status.SENDING,
         lease_token=token,
         lease_expires_at=Now() + seconds(lease_seconds),
         dispatched_at=None,
         attempts=F("attempts") + 1,
     )
-    return Claim(result, token, taken) if result is not None else None
+    if result is None:
+        return claim_take(result_id, lease_seconds) if planned is not None else None
+    return Claim(result, token, taken, attempt)
 
 
 def claim_with_permit(
@@ -90,10 +123,12 @@ def claim_with_permit(
     api: str,
     lease_seconds: float,
     breaker_state: FeishuAppState | breaker.Unread | None = UNREAD,
+    planned: PlannedCall | None = None,
 ) -> Claim | str:
     """The breaker, then a permit for ``api``, then the claim: a Claim, or why not
     now (the row deferred without spending an attempt). ``breaker_state``: the
-    breaker as the caller read it moments ago, when it did."""
+    breaker as the caller read it moments ago, when it did; ``planned``: the call
+    to record with the claim (``claim_take``)."""
     wait = breaker.paused_for(state=breaker_state)
     if wait is not None:
         claim_defer(result_id, wait)
@@ -102,7 +137,7 @@ def claim_with_permit(
     if wait:
         claim_defer(result_id, wait)
         return "deferred"
-    claim = claim_take(result_id, lease_seconds)
+    claim = claim_take(result_id, lease_seconds, planned=planned)
     return claim if claim is not None else "not due"
 
 

@@ -19,9 +19,21 @@ from ..models import CandidateApplication, ExamResult, FeishuAppState
 
 _M = TypeVar("_M", bound=Model)
 
-# The result's fields delivery decides on before the claim (the claim returns
-# the whole row).
-RESULT_FIELDS = ("id", "status", "report", "uuid", "application_id", "check_override")
+# The result's fields delivery decides on before the claim, and makes the
+# request from (the claim returns the whole row).
+RESULT_FIELDS = (
+    "id",
+    "status",
+    "check_override",
+    "report",
+    "uuid",
+    "application_id",
+    "exam_resource_name",
+    "score",
+    "operator_id",
+    "operator_app_id",
+    "user_id_type",
+)
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import time
+from typing import Any
 
 from django.conf import settings
 from django.db.models import F
@@ -37,6 +38,7 @@ from ..rules import result_operator_problem
 from ..wording import stored
 from .claims import (
     Claim,
+    PlannedCall,
     attempt_answer,
     attempt_record,
     claim_defer,
@@ -70,44 +72,39 @@ def exam_result_deliver(*, result_id: int) -> str:
         return held
     if result.report and not result.uuid:
         return exam_result_upload_report(result_id=result_id, checked=True)
+    # The request is made from the row as read, and recorded with the claim,
+    # which matches only while the row still says what the request says.
+    body = _request_body(result)
     claim = claim_with_permit(
         result_id,
         api="exams",
         lease_seconds=settings.DELIVERY_LEASE_SECONDS,
         breaker_state=breaker_state,
+        planned=(
+            PlannedCall(SyncAttempt.Call.CREATE_EXAM, body, _made_from(result))
+            if isinstance(body, bytes)
+            else None
+        ),
     )
     if isinstance(claim, str):
         return claim
     result = claim.result
-    problem = result_operator_problem(result)
-    if problem:
-        claim_finish(
-            claim,
-            status=Status.FAILED,
-            last_error_code=None,
-            last_error_message=problem.stored(),
+    attempt = claim.attempt
+    if attempt is None:  # not sendable as read, or changed since: as claimed
+        body = _request_body(result)
+        if not isinstance(body, bytes):
+            claim_finish(
+                claim,
+                status=Status.FAILED,
+                last_error_code=None,
+                last_error_message=body,
+            )
+            return "failed"
+        attempt = attempt_record(
+            claim, SyncAttempt.Call.CREATE_EXAM, body, settings.DELIVERY_LEASE_SECONDS
         )
-        return "failed"
-    try:
-        body = exam_body(
-            result.application_id,
-            result.exam_resource_name,
-            result.score,
-            result.operator_id,
-            result.uuid or None,
-        )
-    except InvalidRequestError as error:
-        claim_finish(
-            claim,
-            status=Status.FAILED,
-            last_error_message=stored("delivery.not_sendable", detail=error.msg),
-        )
-        return "failed"
-    attempt = attempt_record(
-        claim, SyncAttempt.Call.CREATE_EXAM, body, settings.DELIVERY_LEASE_SECONDS
-    )
-    if attempt is None:
-        return "claim lost"
+        if attempt is None:
+            return "claim lost"
     started = time.monotonic()
     try:
         created = get_client().create_exam(
@@ -160,6 +157,44 @@ def exam_result_deliver(*, result_id: int) -> str:
         },
     )
     return "synced"
+
+
+# What the request to add an exam result is made from (sending.py's call and
+# exam_body), besides the id; ``report``: a report still to upload goes first.
+SENT_FIELDS = (
+    "application_id",
+    "exam_resource_name",
+    "score",
+    "operator_id",
+    "operator_app_id",
+    "user_id_type",
+    "uuid",
+    "report",
+)
+
+
+def _request_body(result: ExamResult) -> bytes | str:
+    """The request adding ``result`` in Feishu, or why it cannot be sent (a
+    stored message)."""
+    problem = result_operator_problem(result)
+    if problem:
+        return problem.stored()
+    try:
+        return exam_body(
+            result.application_id,
+            result.exam_resource_name,
+            result.score,
+            result.operator_id,
+            result.uuid or None,
+        )
+    except InvalidRequestError as error:
+        return stored("delivery.not_sendable", detail=error.msg)
+
+
+def _made_from(result: ExamResult) -> dict[str, Any]:
+    values = {name: getattr(result, name) for name in SENT_FIELDS}
+    values["report"] = result.report.name or ""
+    return values
 
 
 def _failed(

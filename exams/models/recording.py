@@ -23,7 +23,7 @@ from django.contrib.auth.models import User
 from django.db import connection, connections, transaction
 from django.db.models import Expression, Model, QuerySet
 from django.db.models.functions import Now
-from django.db.models.sql import UpdateQuery
+from django.db.models.sql import InsertQuery, UpdateQuery
 from django.utils import timezone
 from django.utils.functional import SimpleLazyObject
 
@@ -216,13 +216,16 @@ def update_one_recorded(
     source: str,
     record: bool = True,
     also: Sequence[tuple[str, Sequence[Any]]] = (),
+    insert: Model | None = None,
     **values: Any,
 ) -> ExamResult | None:
     """UPDATE the one row ``queryset`` selects with ``values`` and return it as
     written, or None when no row matched; its snapshot is recorded (when
     ``record``) as a change by the delivery engine. ``also``: statements (SQL,
     parameters) that go with the update whether it matched or not, such as the
-    record of a call to Feishu.
+    record of a call to Feishu. ``insert``: an unsaved row inserted only when the
+    update matched (its primary key is set then); its values must be values or
+    expressions, not database defaults.
 
     PostgreSQL runs it all as one statement (``WITH row AS (UPDATE … RETURNING
     …), snapshot AS (INSERT … SELECT … FROM row) …``): one round trip and no
@@ -246,9 +249,21 @@ def update_one_recorded(
         for number, (statement, statement_params) in enumerate(also):
             parts.append(f"{quote(f'also_{number}')} AS ({statement})")
             sql_params += statement_params
+        selected = columns
+        if insert is not None:
+            statement, statement_params = _insert_from(insert, quote("row"), db)
+            pk = quote(insert._meta.pk.column)
+            parts.append(f"{quote('inserted')} AS ({statement} RETURNING {pk})")
+            sql_params += statement_params
+            selected += f", (SELECT {pk} FROM {quote('inserted')}) AS inserted_pk"  # noqa: S608
         # Identifiers from the models, quoted; every value is a parameter.
-        sql = ", ".join(parts) + f" SELECT {columns} FROM {quote('row')}"  # noqa: S608
-        return _first(ExamResult.objects.using(db).raw(sql, sql_params))
+        sql = ", ".join(parts) + f" SELECT {selected} FROM {quote('row')}"  # noqa: S608
+        row = _first(ExamResult.objects.using(db).raw(sql, sql_params))
+        if row is not None and insert is not None:
+            insert.pk = row.inserted_pk  # type: ignore[attr-defined]
+            insert._state.adding = False
+            insert._state.db = db
+        return row
     with transaction.atomic(using=db):
         with connections[db].cursor() as cursor:
             for statement, statement_params in also:
@@ -263,7 +278,25 @@ def update_one_recorded(
                     f"WHERE {quote('id')} = %s",
                     [*snapshot, row.pk],
                 )
+        if row is not None and insert is not None:
+            insert.save(force_insert=True, using=db)
     return row
+
+
+def _insert_from(
+    instance: Model, relation: str, db: str
+) -> tuple[str, tuple[Any, ...]]:
+    """``INSERT INTO <table> (<columns>) SELECT <values> FROM <relation>``: the
+    row's insert, made once for each row of ``relation`` (none when it is empty)."""
+    query = InsertQuery(instance.__class__)
+    fields = [f for f in instance._meta.local_concrete_fields if not f.primary_key]
+    query.insert_values(fields, [instance])
+    ((sql, params),) = query.get_compiler(db).as_sql()
+    head, values = sql.split(" VALUES (", 1)
+    if not values.endswith(")") or "DEFAULT" in values:
+        raise ValueError(f"not one row of values: {sql}")
+    # The compiler's own SQL, its values still parameters.
+    return f"{head} SELECT {values[:-1]} FROM {relation}", tuple(params)  # noqa: S608
 
 
 def _first(rows: Iterable[_M]) -> _M | None:

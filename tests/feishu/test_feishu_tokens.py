@@ -12,6 +12,7 @@ from decimal import Decimal
 import pytest
 
 from feishu import FeishuClient, MemoryTokenStore, RateLimitedError, RedisTokenStore
+from feishu.auth import LOCAL_SECONDS
 from feishu.tokens import cache_ttl
 from tests.feishu.feishu_helpers import (
     APP_ID,
@@ -115,6 +116,34 @@ def test_an_expired_cached_token_is_fetched_again(sandbox, client):
     assert stats["token_requests"] == 2
     assert stats["tokens_issued"] == 2
     assert sandbox.exams()["total"] == 2
+
+
+class CountingStore(MemoryTokenStore):
+    """A process's store that counts the reads of the token."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.reads = 0
+
+    def get(self, key: str) -> str | None:
+        self.reads += 1
+        return super().get(key)
+
+
+def test_a_token_is_asked_of_the_store_at_most_once_a_second(sandbox, make_client):
+    store = CountingStore()
+    client = make_client(token_store=store)
+    create(client, "fetches the token")
+    reads = store.reads
+
+    for n in range(5):
+        create(client, f"within the second {n}")
+    assert store.reads == reads  # the token this process just stored
+
+    time.sleep(LOCAL_SECONDS + 0.1)
+    create(client, "a second later")
+    assert store.reads == reads + 1
+    assert sandbox.stats()["token_requests"] == 1
 
 
 def test_revoked_token_is_refreshed_once_and_the_call_retried(sandbox, client):
