@@ -9,7 +9,8 @@ passes ``DJANGO_SETTINGS_MODULE=bench.bench_settings`` to its workers. With it,
 the workers also install bench/celery_bucket_wakeup.py: one pending wakeup per
 rate-limit bucket, without which Celery 5.7 runs a rate-limited task about once a
 second after the first second or two of a backlog (issue 15; the cause is in
-bench/celery_rate_limit.py).
+bench/celery_rate_limit.py). ``BENCH_CELERY_FIXUP_AS_SHIPPED`` gives the workers
+database connections as Celery's Django fixup leaves them (bench/task_overhead.py).
 """
 
 import importlib
@@ -24,6 +25,10 @@ if _BENCH_RATE_LIMIT:
     }
     # By name, like worker_counters below: the bench folder is not a package.
     importlib.import_module("bench.celery_bucket_wakeup")
+
+if env.bool("BENCH_CELERY_FIXUP_AS_SHIPPED", default=False):
+    # bench/task_overhead.py's baseline: a connection per task, as Celery does.
+    importlib.import_module("bench.celery_fixup_as_shipped")
 
 if env.str("BENCH_QUERY_COUNTER", default=""):
     # Counts the workers' queries (by name: the bench folder is not a package).

@@ -9,7 +9,7 @@ from celery import Celery, signals
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
-from hiring_portal import broker_filesystem, broker_reconnect
+from hiring_portal import broker_filesystem, broker_reconnect, task_connections
 from hiring_portal.feishu_target import refuse_sandbox_server
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "hiring_portal.settings")
@@ -19,6 +19,7 @@ broker_filesystem.install()
 app = Celery("hiring_portal")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+task_connections.install(app)
 
 
 @signals.setup_logging.connect
