@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
+from django.db.models import QuerySet
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
@@ -76,6 +77,12 @@ def is_fresh(mirror: CandidateApplication | None, *, now: dt.datetime) -> bool:
         and mirror.checked_at is not None
         and mirror.checked_at >= now - max_age
     )
+
+
+def fresh_mirrors() -> QuerySet[CandidateApplication]:
+    """The mirror rows fresh enough for the check to go by without a lookup."""
+    max_age = dt.timedelta(seconds=settings.CANDIDATE_MAX_AGE_SECONDS)
+    return CandidateApplication.objects.filter(checked_at__gte=timezone.now() - max_age)
 
 
 def known_verdict(application_id: str) -> Verdict | None:

@@ -11,9 +11,10 @@ import time
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db.models import F, Q
+from django.db.models import Exists, F, OuterRef, Q
 from django.db.models.functions import Now
 
+from ..candidates.checks import fresh_mirrors
 from ..gateway import breaker, enqueue
 from ..gateway.limiter import get_limiter
 from ..gateway.locks import lock_acquire, lock_release
@@ -115,12 +116,15 @@ def _pump(*, limit: int | None) -> int:
             batch = min(batch, limit - dispatched)
         if batch <= 0:
             return dispatched
+        due, lookups_wait = _due_with_lookup_permits()
         rows = list(
-            exam_results_due()
-            .order_by(F("next_attempt_at").asc(nulls_first=True), "id")
-            .values_list("pk", "report", "uuid")[:batch]
+            due.order_by(F("next_attempt_at").asc(nulls_first=True), "id").values_list(
+                "pk", "report", "uuid"
+            )[:batch]
         )
         if not rows:
+            if lookups_wait is not None:
+                pump_wake_in(lookups_wait)
             _wake_when_next_due()
             return dispatched
         ExamResult.objects.filter(pk__in=[r[0] for r in rows]).update(
@@ -134,8 +138,29 @@ def _pump(*, limit: int | None) -> int:
         dispatched += len(rows)
         if probing or len(rows) < batch:
             if not probing:
+                if lookups_wait is not None:
+                    pump_wake_in(lookups_wait)
                 _wake_when_next_due()
             return dispatched
+
+
+def _due_with_lookup_permits() -> tuple[ExamResultQuerySet, float | None]:
+    """The due rows a worker can send now, and when lookups free if they can't.
+
+    With the check before sending, a row whose application has no fresh mirror
+    needs a lookup (``application_get``, its own budget) before its exam. When
+    every lookup permit is taken, such a row would only be deferred at the check:
+    a task run for nothing, and rows never tried (first in the pump's order)
+    kept a row checked moments ago from the exam permit it needed. Then only
+    rows that need no lookup go: fresh mirror, or sent anyway."""
+    due = exam_results_due()
+    if not settings.CANDIDATE_CHECK_BEFORE_SEND:
+        return due, None
+    lookups, wait = get_limiter().available("application_get")
+    if lookups:
+        return due, None
+    fresh = fresh_mirrors().filter(application_id=OuterRef("application_id"))
+    return due.filter(Q(check_override=True) | Exists(fresh)), wait
 
 
 def _wake_when_next_due(*, not_before: float = 0.0) -> None:

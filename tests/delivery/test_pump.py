@@ -11,7 +11,8 @@ from django.utils import timezone
 from exams.delivery.claims import claim_with_permit
 from exams.delivery.pump import exam_results_dispatch_due, exam_results_handed_out
 from exams.entry import services
-from exams.models import ExamResult
+from exams.gateway.limiter import get_limiter
+from exams.models import CandidateApplication, ExamResult
 from tests.delivery.conftest import _clear_shared_state
 from tests.delivery.test_resilience import make_pending
 
@@ -70,3 +71,27 @@ def test_a_row_handed_out_long_ago_no_longer_holds_a_permit(staff):
     )
     assert exam_results_handed_out().count() == 0
     assert exam_results_dispatch_due() == 10
+
+
+def test_with_every_lookup_permit_taken_only_rows_needing_no_lookup_go(staff, settings):
+    """The check before sending reads an application (its own budget) unless its
+    mirror is fresh. With that budget spent, a row that needs a lookup would only
+    be deferred at the check, and one checked already, behind the rows never
+    tried, missed the exam permit it needed (999 of Feishu's 1,000 a minute)."""
+    settings.CANDIDATE_CHECK_BEFORE_SEND = True
+    settings.FEISHU_RATE_LIMITS = {"application_get": (2, 2)}
+    ids = _send(5, staff)
+    checked = ExamResult.objects.get(pk=ids[-1])  # last in the pump's order
+    CandidateApplication.objects.create(
+        application_id=checked.application_id,
+        exists=True,
+        active=True,
+        checked_at=timezone.now(),
+    )
+    limiter = get_limiter()
+    while not limiter.acquire("application_get"):
+        pass  # the minute's lookups, all taken
+
+    assert exam_results_dispatch_due() == 1
+    handed_out = list(exam_results_handed_out().values_list("pk", flat=True))
+    assert handed_out == [checked.pk]
