@@ -39,6 +39,8 @@ from delivery_throughput import (  # noqa: E402 (the delivery bench's helpers)
     drop_database,
 )
 
+from hiring_portal.celery_process import start_worker  # noqa: E402
+
 DATABASE = "hiring_portal_bench_tasks"
 TASK = "exams.tasks.exam_result_deliver_task"
 PHASES = (("as shipped", True), ("portal", False))
@@ -65,40 +67,17 @@ def run_phase(args: argparse.Namespace, as_shipped: bool) -> dict[str, float]:
         "BENCH_CELERY_FIXUP_AS_SHIPPED": "true" if as_shipped else "false",
         "PYTHONPATH": str(ROOT),
     }
-    log = open(Path(args.logs) / f"worker-{int(as_shipped)}.log", "w")  # noqa: SIM115
-    worker = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "hiring_portal",
-            "worker",
-            "--concurrency",
-            "4",
-            "--queues",
-            "feishu,celery",
-            "--loglevel",
-            "INFO",
-            "--without-gossip",
-            "--without-mingle",
-            "--hostname",
-            f"bench-tasks-{int(as_shipped)}@%h",
-        ],
+    worker = start_worker(
+        name=f"bench-tasks-{int(as_shipped)}",
+        log=Path(args.logs) / f"worker-{int(as_shipped)}.log",
         env=env,
-        cwd=ROOT,
-        stdout=log,
-        stderr=subprocess.STDOUT,
+        concurrency=4,
     )
     try:
         sent = _client(env)
-        deadline = time.monotonic() + 60
-        while b"ready" not in Path(log.name).read_bytes():
-            if time.monotonic() > deadline or worker.poll() is not None:
-                raise SystemExit(f"the worker did not start: see {log.name}")
-            time.sleep(0.2)
+        worker.wait_ready()
         time.sleep(2)  # its start-up sweep
-        pids = [worker.pid, *_children(worker.pid)]
+        pids = [worker.pid, *worker.children()]
         cpu, opened, started = cpu_seconds(pids), sessions(args.server), time.time()
         for _ in range(args.tasks):
             sent.send_task(TASK, args=[0], queue="feishu")
@@ -113,16 +92,7 @@ def run_phase(args: argparse.Namespace, as_shipped: bool) -> dict[str, float]:
             "seconds": elapsed,
         }
     finally:
-        worker.terminate()
-        worker.wait(timeout=30)
-        log.close()
-
-
-def _children(pid: int) -> list[int]:
-    out = subprocess.run(
-        ["pgrep", "-P", str(pid)], capture_output=True, text=True, check=False
-    )
-    return [int(p) for p in out.stdout.split()]
+        worker.stop()
 
 
 def _client(env: dict[str, str]):  # type: ignore[no-untyped-def]

@@ -19,21 +19,21 @@ from ..models import CandidateApplication, ExamResult, FeishuAppState
 
 _M = TypeVar("_M", bound=Model)
 
-# The result's fields delivery decides on before the claim, and makes the
-# request from (the claim returns the whole row).
-RESULT_FIELDS = (
-    "id",
-    "status",
-    "check_override",
-    "report",
-    "uuid",
+# What the request to add an exam result is made from (sending.py's call and
+# exam_body), besides the id; ``report``: a report still to upload goes first.
+SENT_FIELDS = (
     "application_id",
     "exam_resource_name",
     "score",
     "operator_id",
     "operator_app_id",
     "user_id_type",
+    "uuid",
+    "report",
 )
+# The result's fields delivery decides on before the claim, and makes the
+# request from (the claim returns the whole row).
+RESULT_FIELDS = ("id", "status", "check_override", *SENT_FIELDS)
 
 
 @dataclass(frozen=True)

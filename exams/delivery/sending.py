@@ -47,7 +47,7 @@ from .claims import (
 )
 from .gate import exam_result_gate
 from .pump import pump_request, pump_wake_in
-from .reading import delivery_reading
+from .reading import SENT_FIELDS, delivery_reading
 from .reconcile import settle_seconds
 from .timing import backoff, seconds
 from .upload import exam_result_upload_report
@@ -157,20 +157,6 @@ def exam_result_deliver(*, result_id: int) -> str:
         },
     )
     return "synced"
-
-
-# What the request to add an exam result is made from (sending.py's call and
-# exam_body), besides the id; ``report``: a report still to upload goes first.
-SENT_FIELDS = (
-    "application_id",
-    "exam_resource_name",
-    "score",
-    "operator_id",
-    "operator_app_id",
-    "user_id_type",
-    "uuid",
-    "report",
-)
 
 
 def _request_body(result: ExamResult) -> bytes | str:

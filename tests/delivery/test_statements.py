@@ -106,7 +106,8 @@ def test_a_row_changed_after_its_request_was_made_is_claimed_as_it_is_now(
     )
 
     assert claim is not None and claim.attempt is None
-    assert str(getattr(claim.result, *change)) == next(iter(change.values()))
+    ((name, value),) = change.items()
+    assert str(getattr(claim.result, name)) == value
     assert claim.result.status == Status.SENDING
     assert not SyncAttempt.objects.filter(result=result).exists()
 
