@@ -21,8 +21,10 @@ from hiring_portal.settings import env
 _BENCH_RATE_LIMIT = env.str("BENCH_DELIVER_RATE_LIMIT", default="")
 if _BENCH_RATE_LIMIT:
     CELERY_TASK_ANNOTATIONS = {
-        "exams.tasks.exam_result_deliver_task": {"rate_limit": _BENCH_RATE_LIMIT}
+        "exams.tasks.exam_results_deliver_task": {"rate_limit": _BENCH_RATE_LIMIT}
     }
+    # Celery's rate_limit counts messages: the baseline sends one row in each.
+    DELIVERY_TASK_ROWS = 1
     # By name, like worker_counters below: the bench folder is not a package.
     importlib.import_module("bench.celery_bucket_wakeup")
 

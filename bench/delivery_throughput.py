@@ -73,6 +73,7 @@ Worker, beat and sandbox logs stay in a temporary folder whose path is printed.
 from __future__ import annotations
 
 import argparse
+import ast
 import contextlib
 import itertools
 import json
@@ -274,6 +275,7 @@ class Result:
     warm_at_s: float | None = None
     tasks: Counter[str] = field(default_factory=Counter)
     deliver_outcomes: Counter[str] = field(default_factory=Counter)
+    deliver_messages: int = 0
     pumped: int = 0
     errors: list[tuple[str, str]] = field(default_factory=list)
     timeline: list[int] = field(default_factory=list)
@@ -547,10 +549,15 @@ class Bench:
                 task, runtime, value = match.groups()
                 short = task.rsplit(".", 1)[-1].removesuffix("_task")
                 result.tasks[short] += 1
-                if short == "exam_result_deliver":
-                    outcome = value.strip("'\"")
-                    result.deliver_outcomes[outcome] += 1
-                    if outcome == "synced":
+                if short in ("exam_results_deliver", "exam_result_deliver"):
+                    # A message's rows and their outcomes (several since the
+                    # pump batched them), or one row's.
+                    outcomes = ast.literal_eval(value)
+                    if isinstance(outcomes, str):
+                        outcomes = {outcomes: 1}
+                    result.deliver_outcomes.update(outcomes)
+                    result.deliver_messages += 1
+                    if outcomes.get("synced"):
                         result.synced_runtimes.append(float(runtime))
                 elif short == "exam_results_dispatch_due" and value.isdigit():
                     result.pumped += int(value)
@@ -720,11 +727,15 @@ def report(
     row("429 answers (sandbox)", [str(r.rate_limited) for r in results])
     row("duplicate records (sandbox)", [str(r.duplicates) for r in results])
     row(
-        "deliver tasks run / result",
+        "deliver tasks run / result (rows)",
         [
             f"{sum(r.deliver_outcomes.values()) / max(args.results, 1):.2f}"
             for r in results
         ],
+    )
+    row(
+        "deliver messages / result",
+        [f"{r.deliver_messages / max(args.results, 1):.2f}" for r in results],
     )
     row(
         "  synced/deferred/rate limited/other",
@@ -741,7 +752,7 @@ def report(
     )
     row("sweeps", [str(r.tasks["delivery_sweep"]) for r in results])
     row(
-        "synced task runtime p50 / p90 (s)",
+        "task runtime with a synced row p50 / p90 (s)",
         [
             f"{_quantile(r.synced_runtimes, 0.5):.3f} / "
             f"{_quantile(r.synced_runtimes, 0.9):.3f}"

@@ -38,6 +38,7 @@ after the preview).
 from __future__ import annotations
 
 import argparse
+import ast
 import csv
 import datetime as dt
 import os
@@ -471,7 +472,11 @@ def where_time_went(
         key=lambda r: r.received or 0,
     )
     delivers = sorted(
-        (r for r in runs if r.name == "exam_result_deliver_task"),
+        (
+            r
+            for r in runs
+            if r.name in ("exam_results_deliver_task", "exam_result_deliver_task")
+        ),
         key=lambda r: r.received or 0,
     )
     lookups = [r for r in runs if r.name == "candidate_applications_lookup_task"]
@@ -488,11 +493,14 @@ def where_time_went(
             f", ran {ms(first.runtime)}"
         )
     if delivers:
-        outcomes = Counter(r.outcome for r in delivers)
+        outcomes: Counter[str] = Counter()
+        for r in delivers:  # a message's rows by outcome, or one row's outcome
+            value = ast.literal_eval(r.outcome) if r.outcome.startswith("{") else None
+            outcomes.update(value if isinstance(value, dict) else {r.outcome: 1})
         runtimes = [r.runtime for r in delivers if r.runtime is not None]
         first_received = delivers[0].received
         steps.append(
-            f"deliver tasks: {len(delivers)} ({', '.join(f'{k} {v}' for k, v in outcomes.most_common())}); "
+            f"deliver messages: {len(delivers)}, rows ({', '.join(f'{k} {v}' for k, v in outcomes.most_common())}); "
             f"first received {ms(first_received and first_received - t0)}, "
             f"last received {ms((delivers[-1].received or t0) - t0)}; runtime median "
             f"{ms(statistics.median(runtimes) if runtimes else None)}, "

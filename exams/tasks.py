@@ -26,7 +26,7 @@ from .candidates.lookups import candidate_applications_lookup
 from .candidates.worklist import worklist_poll
 from .delivery.pump import exam_results_dispatch_due
 from .delivery.reconcile import exam_results_reconcile
-from .delivery.sending import exam_result_deliver
+from .delivery.sending import exam_result_deliver, exam_results_deliver
 from .delivery.sweep import delivery_sweep
 from .delivery.upload import exam_result_upload_report
 from .importing.service import (
@@ -55,6 +55,18 @@ RETRY_OWN_FAULTS: dict[str, Any] = {
 }
 
 
+@shared_task(
+    ignore_result=True,
+    **RETRY_OWN_FAULTS,
+    soft_time_limit=settings.DELIVERY_TASK_SOFT_TIME_LIMIT,
+    time_limit=settings.DELIVERY_TASK_TIME_LIMIT,
+)
+def exam_results_deliver_task(result_ids: list[int]) -> dict[str, int]:
+    return exam_results_deliver(result_ids=result_ids)
+
+
+# One row a message, as the pump sent them before it sent several in one: kept so
+# that messages queued by a worker of the previous release are still delivered.
 @shared_task(ignore_result=True, **RETRY_OWN_FAULTS)
 def exam_result_deliver_task(result_id: int) -> str:
     return exam_result_deliver(result_id=result_id)

@@ -130,11 +130,14 @@ def _pump(*, limit: int | None) -> int:
         ExamResult.objects.filter(pk__in=[r[0] for r in rows]).update(
             dispatched_at=Now()
         )
+        to_deliver = []
         for pk, report, attachment_id in rows:
             if report and not attachment_id:
                 enqueue.upload_report(pk)
             else:
-                enqueue.deliver(pk)
+                to_deliver.append(pk)
+        for message in _messages(to_deliver, settings.DELIVERY_TASK_ROWS):
+            enqueue.deliver(message)
         dispatched += len(rows)
         if probing or len(rows) < batch:
             if not probing:
@@ -142,6 +145,13 @@ def _pump(*, limit: int | None) -> int:
                     pump_wake_in(lookups_wait)
                 _wake_when_next_due()
             return dispatched
+
+
+def _messages(ids: list[int], most: int) -> list[list[int]]:
+    """``ids`` in as few messages as hold at most ``most`` rows each, evened out
+    (9 rows at most 8: 5 and 4, not 8 and 1), so the workers share them."""
+    count = math.ceil(len(ids) / most)
+    return [ids[start::count] for start in range(count)]
 
 
 def _due_with_lookup_permits() -> tuple[ExamResultQuerySet, float | None]:

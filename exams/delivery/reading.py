@@ -8,16 +8,15 @@ or None when it has no row."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any
 
 from django.conf import settings
 from django.db import connections, router
-from django.db.models import Model
 
 from ..models import CandidateApplication, ExamResult, FeishuAppState
-
-_M = TypeVar("_M", bound=Model)
+from ..models.loading import instance_from_row
 
 # What the request to add an exam result is made from (sending.py's call and
 # exam_body), besides the id; ``report``: a report still to upload goes first.
@@ -43,9 +42,20 @@ class Reading:
     mirror: CandidateApplication | None
 
 
+NOTHING = Reading(None, None, None)  # no such result
+
+
 def delivery_reading(result_id: int) -> Reading:
     """The result (its deciding fields only), the breaker and the mirror of the
     result's application, as they stand (one query)."""
+    return delivery_readings([result_id]).get(result_id, NOTHING)
+
+
+def delivery_readings(result_ids: Sequence[int]) -> dict[int, Reading]:
+    """``delivery_reading`` of several results in one query, by result id; a
+    result that does not exist has no entry."""
+    if not result_ids:
+        return {}
     db = router.db_for_read(ExamResult)
     connection = connections[db]
     quote = connection.ops.quote_name
@@ -72,33 +82,24 @@ def delivery_reading(result_id: int) -> Reading:
         f" LEFT JOIN {quote(CandidateApplication._meta.db_table)} {quote('m')}"
         f" ON {quote('m')}.{quote('application_id')} ="
         f" {quote('r')}.{quote('application_id')}"
-        f" WHERE {quote('r')}.{quote('id')} = %s"
+        f" WHERE {quote('r')}.{quote('id')} IN ("
+        + ", ".join(["%s"] * len(result_ids))
+        + ")"
     )
     with connection.cursor() as cursor:
-        cursor.execute(sql, [settings.FEISHU_APP_ID, result_id])
-        row = cursor.fetchone()
-    if row is None:
-        return Reading(None, None, None)
-    values = list(row)
-    parts = []
-    for model, fields in (
-        (ExamResult, result_fields),
-        (FeishuAppState, state_fields),
-        (CandidateApplication, mirror_fields),
-    ):
-        taken, values = values[: len(fields)], values[len(fields) :]
-        parts.append(_instance(model, fields, taken, db))
-    result, state, mirror = parts
-    return Reading(result, state, mirror)  # type: ignore[arg-type]
-
-
-def _instance(model: type[_M], fields: Any, values: list[Any], db: str) -> _M | None:
-    """``values`` of ``fields`` as the ORM would load them, or None for the
-    NULLs of an outer join that found no row."""
-    if values[0] is None:  # the primary key, first of the concrete fields
-        return None
-    compiler = model._default_manager.none().query.get_compiler(db)
-    table = model._meta.db_table
-    converters = compiler.get_converters([f.get_col(table) for f in fields])
-    (converted,) = compiler.apply_converters([values], converters)
-    return model.from_db(db, [f.attname for f in fields], list(converted))
+        cursor.execute(sql, [settings.FEISHU_APP_ID, *result_ids])
+        rows = cursor.fetchall()
+    readings = {}
+    for row in rows:
+        values = list(row)
+        parts = []
+        for model, fields in (
+            (ExamResult, result_fields),
+            (FeishuAppState, state_fields),
+            (CandidateApplication, mirror_fields),
+        ):
+            taken, values = values[: len(fields)], values[len(fields) :]
+            parts.append(instance_from_row(model, fields, taken, db))
+        result, state, mirror = parts
+        readings[result.pk] = Reading(result, state, mirror)  # type: ignore[arg-type,union-attr]
+    return readings

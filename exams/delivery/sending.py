@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import logging
 import time
+from collections import Counter
+from collections.abc import Sequence
 from typing import Any
 
 from django.conf import settings
@@ -47,7 +49,13 @@ from .claims import (
 )
 from .gate import exam_result_gate
 from .pump import pump_request, pump_wake_in
-from .reading import SENT_FIELDS, delivery_reading
+from .reading import (
+    NOTHING,
+    SENT_FIELDS,
+    Reading,
+    delivery_reading,
+    delivery_readings,
+)
 from .reconcile import settle_seconds
 from .timing import backoff, seconds
 from .upload import exam_result_upload_report
@@ -55,11 +63,48 @@ from .upload import exam_result_upload_report
 logger = logging.getLogger(__name__)
 Status = ExamResult.Status
 Outcome = SyncAttempt.Outcome
+# Outcomes that leave the next row of a message to meet what it was read with.
+ROW_OUTCOMES = frozenset(
+    {"synced", "uploaded", "failed", "held", "not pending", "not due", "claim lost"}
+)
 
 
-def exam_result_deliver(*, result_id: int) -> str:
-    """Deliver one result to Feishu. Returns what happened, for logs and tests."""
-    reading = delivery_reading(result_id)
+def exam_results_deliver(*, result_ids: Sequence[int]) -> dict[str, int]:
+    """Deliver the rows of one message, one after the other, each as
+    ``exam_result_deliver`` does (its own permit, claim and outcome); what they
+    share is the message's cost and the reading, made for all of them at once.
+    Returns how many rows had each outcome.
+
+    The reading holds for the rows after a row whose outcome stays with that
+    row (sent, refused, held, …). After one that changed what the next would
+    meet (delivery paused, no permit, Feishu failing), the rest go back to the
+    pump, which hands them out again when they can go. So does every row not
+    started within ``DELIVERY_TASK_START_SECONDS`` (the task's time limits allow
+    one more lease beyond it): a slow Feishu does not keep them waiting."""
+    deadline = time.monotonic() + settings.DELIVERY_TASK_START_SECONDS
+    readings = delivery_readings(result_ids)
+    outcomes: Counter[str] = Counter()
+    for done, result_id in enumerate(result_ids):
+        if done and (
+            time.monotonic() > deadline or not outcomes.keys() <= ROW_OUTCOMES
+        ):
+            left = list(result_ids[done:])
+            ExamResult.objects.filter(pk__in=left, status=Status.PENDING).update(
+                dispatched_at=None
+            )
+            pump_request()
+            outcomes["handed out again"] += len(left)
+            break
+        reading = readings.get(result_id, NOTHING)
+        outcomes[exam_result_deliver(result_id=result_id, reading=reading)] += 1
+    return dict(outcomes)
+
+
+def exam_result_deliver(*, result_id: int, reading: Reading | None = None) -> str:
+    """Deliver one result to Feishu. Returns what happened, for logs and tests.
+    ``reading``: the row's ``delivery_reading``, when the caller has just made it."""
+    if reading is None:
+        reading = delivery_reading(result_id)
     result, breaker_state = reading.result, reading.breaker_state
     if result is None or result.status != Status.PENDING:
         return "not pending"

@@ -25,7 +25,7 @@ logger = logging.getLogger(__name__)
 BROKER_MARKER = "hp:broker:queues-since"
 
 PREFIX = "exams.tasks."
-DELIVER = PREFIX + "exam_result_deliver_task"
+DELIVER = PREFIX + "exam_results_deliver_task"
 UPLOAD_REPORT = PREFIX + "exam_result_upload_report_task"
 RECONCILE = PREFIX + "exam_results_reconcile_task"
 CHECK_FEISHU = PREFIX + "exam_results_check_feishu_task"
@@ -44,8 +44,8 @@ def _send(name: str, *args: object, countdown: float | None = None) -> None:
     current_app.send_task(name, args=list(args), countdown=countdown)
 
 
-def deliver(result_id: int) -> None:
-    _send(DELIVER, result_id)
+def deliver(result_ids: Sequence[int]) -> None:
+    _send(DELIVER, list(result_ids))
 
 
 def upload_report(result_id: int) -> None:

@@ -16,8 +16,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from typing import Any, TypeVar, cast
+from collections.abc import Sequence
+from typing import Any, cast
 
 from django.contrib.auth.models import User
 from django.db import connection, connections, transaction
@@ -28,10 +28,10 @@ from django.utils import timezone
 from django.utils.functional import SimpleLazyObject
 
 from .history import recorded_as
+from .loading import instance_from_row
 from .results import ExamResult
 
 CHUNK = 2000
-_M = TypeVar("_M", bound=Model)
 
 
 def save_recorded(
@@ -236,7 +236,8 @@ def update_one_recorded(
     update, params = compiled_update(queryset, values)
     db = queryset.db
     quote = connections[db].ops.quote_name
-    columns = ", ".join(quote(f.column) for f in ExamResult._meta.concrete_fields)
+    fields = ExamResult._meta.concrete_fields  # the primary key first
+    columns = ", ".join(quote(f.column) for f in fields)
     snapshot = _snapshot_params(
         kind="~", actor=None, source=source, reason="", when=timezone.now()
     )
@@ -258,9 +259,14 @@ def update_one_recorded(
             selected += f", (SELECT {pk} FROM {quote('inserted')}) AS inserted_pk"  # noqa: S608
         # Identifiers from the models, quoted; every value is a parameter.
         sql = ", ".join(parts) + f" SELECT {selected} FROM {quote('row')}"  # noqa: S608
-        row = _first(ExamResult.objects.using(db).raw(sql, sql_params))
-        if row is not None and insert is not None:
-            insert.pk = row.inserted_pk  # type: ignore[attr-defined]
+        with connections[db].cursor() as cursor:
+            cursor.execute(sql, sql_params)
+            written = cursor.fetchone()
+        if written is None:
+            return None
+        row = instance_from_row(ExamResult, fields, written[: len(fields)], db)
+        if insert is not None:
+            insert.pk = written[len(fields)]
             insert._state.adding = False
             insert._state.db = db
         return row
@@ -268,8 +274,13 @@ def update_one_recorded(
         with connections[db].cursor() as cursor:
             for statement, statement_params in also:
                 cursor.execute(statement, statement_params)
-        row = _first(
-            ExamResult.objects.using(db).raw(f"{update} RETURNING {columns}", params)
+        with connections[db].cursor() as cursor:
+            cursor.execute(f"{update} RETURNING {columns}", params)
+            written = cursor.fetchone()
+        row = (
+            instance_from_row(ExamResult, fields, written, db)
+            if written is not None
+            else None
         )
         if row is not None and record:
             with connections[db].cursor() as cursor:
@@ -297,9 +308,3 @@ def _insert_from(
         raise ValueError(f"not one row of values: {sql}")
     # The compiler's own SQL, its values still parameters.
     return f"{head} SELECT {values[:-1]} FROM {relation}", tuple(params)  # noqa: S608
-
-
-def _first(rows: Iterable[_M]) -> _M | None:
-    for row in rows:
-        return row
-    return None

@@ -25,6 +25,18 @@ DELIVERY_BACKOFF_CAP_SECONDS = env.float("DELIVERY_BACKOFF_CAP_SECONDS", 600.0)
 DELIVERY_SWEEP_INTERVAL_SECONDS = env.float("DELIVERY_SWEEP_INTERVAL_SECONDS", 30.0)
 DELIVERY_SWEEP_BATCH = env.int("DELIVERY_SWEEP_BATCH", 1000)
 DELIVERY_DISPATCH_BATCH = env.int("DELIVERY_DISPATCH_BATCH", 200)
+# Rows one delivery message carries, at most: each is still claimed, sent and
+# written on its own, but the message's cost (the broker, the worker's pool, a
+# connection check) is paid once for all of them (bench/delivery_throughput.py).
+DELIVERY_TASK_ROWS = max(1, env.int("DELIVERY_TASK_ROWS", 8))
+# A delivery message starts no row after this many seconds (its rows take well
+# under a second each while Feishu answers promptly); the rows it did not start
+# are handed out again at once. Its time limits allow a lease beyond this.
+DELIVERY_TASK_START_SECONDS = env.float("DELIVERY_TASK_START_SECONDS", 30.0)
+DELIVERY_TASK_SOFT_TIME_LIMIT = int(
+    DELIVERY_TASK_START_SECONDS + DELIVERY_LEASE_SECONDS + 10
+)
+DELIVERY_TASK_TIME_LIMIT = DELIVERY_TASK_SOFT_TIME_LIMIT + 20
 # A dispatched row whose message was lost is dispatched again after this long.
 DELIVERY_REDISPATCH_AFTER_SECONDS = env.float(
     "DELIVERY_REDISPATCH_AFTER_SECONDS", 300.0

@@ -8,6 +8,7 @@ from .delivery import DELIVERY_SWEEP_INTERVAL_SECONDS
 CELERY_TASK_ROUTES = {
     f"exams.tasks.{name}": {"queue": "feishu"}
     for name in (
+        "exam_results_deliver_task",
         "exam_result_deliver_task",
         "exam_result_upload_report_task",
         "exam_results_reconcile_task",

@@ -30,7 +30,7 @@ def test_a_worker_connects_to_postgresql_once_not_once_a_task(start_worker):
     before = _sessions()
 
     for _ in range(TASKS):
-        enqueue.deliver(0)  # no such result: one read, then "not pending"
+        enqueue.deliver([0])  # no such result: one read, then "not pending"
 
     wait_until(
         lambda: worker.output(tail=10**7).count("'not pending'") >= TASKS,
