@@ -31,6 +31,7 @@ from ..gateway import breaker
 from ..gateway.limiter import get_limiter
 from ..models import ExamResult, FeishuAppState, HistorySource, SyncAttempt
 from ..models.recording import compiled_update, update_one_recorded
+from ..models.statements import Rows
 from .pump import pump_wake_in
 from .timing import seconds
 
@@ -38,6 +39,8 @@ logger = logging.getLogger(__name__)
 Status = ExamResult.Status
 ENGINE = HistorySource.ENGINE
 UNREAD = breaker.UNREAD
+# Due: on the database's clock.
+DUE = (Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=Now()),)
 # A claim this young still holds most of its lease (seconds to minutes).
 FRESH_CLAIM_SECONDS = 1.0
 
@@ -89,12 +92,10 @@ def claim_take(
     is now, without the call (the caller makes the request again from the row)."""
     token = uuid.uuid4()
     taken = time.monotonic()
-    rows = ExamResult.objects.filter(pk=result_id, status=Status.PENDING).filter(
-        Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=Now())
-    )
+    equal = {"pk": result_id, "status": Status.PENDING}
     attempt = None
     if planned is not None:
-        rows = rows.filter(**planned.made_from)
+        equal.update(planned.made_from)
         attempt = SyncAttempt(
             result_id=result_id,
             call=planned.call,
@@ -103,7 +104,7 @@ def claim_take(
             started_at=Now(),
         )
     result = update_one_recorded(
-        rows,
+        Rows(ExamResult, equal, DUE),
         source=ENGINE,
         insert=attempt,
         status=Status.SENDING,
@@ -151,9 +152,7 @@ class Answer:
     values: dict[str, Any]
 
     def statement(self) -> tuple[str, tuple[Any, ...]]:
-        return compiled_update(
-            SyncAttempt.objects.filter(pk=self.attempt_id), self.values
-        )
+        return compiled_update(Rows(SyncAttempt, {"pk": self.attempt_id}), self.values)
 
 
 def claim_finish(claim: Claim, *, answer: Answer | None = None, **values: Any) -> bool:
@@ -165,8 +164,9 @@ def claim_finish(claim: Claim, *, answer: Answer | None = None, **values: Any) -
         if name in ExamResult.TRACKED_FIELDS:
             setattr(result, name, value)
     written = update_one_recorded(
-        ExamResult.objects.filter(
-            pk=result.pk, status=Status.SENDING, lease_token=claim.token
+        Rows(
+            ExamResult,
+            {"pk": result.pk, "status": Status.SENDING, "lease_token": claim.token},
         ),
         source=ENGINE,
         record=result.tracked_values() != before,

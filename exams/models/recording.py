@@ -30,6 +30,7 @@ from django.utils.functional import SimpleLazyObject
 from .history import recorded_as
 from .loading import instance_from_row
 from .results import ExamResult
+from .statements import Rows, compiled_rows_update
 
 CHUNK = 2000
 
@@ -199,10 +200,13 @@ def _copy_snapshots(
 
 
 def compiled_update(
-    queryset: QuerySet[Any], values: dict[str, Any]
+    queryset: QuerySet[Any] | Rows, values: dict[str, Any]
 ) -> tuple[str, tuple[Any, ...]]:
     """The UPDATE statement ``queryset.update(**values)`` runs, and its
-    parameters, without running it (as ``QuerySet.update()`` compiles it)."""
+    parameters, without running it (as ``QuerySet.update()`` compiles it). For
+    ``Rows``, compiled once per shape (``statements.py``)."""
+    if isinstance(queryset, Rows):
+        return compiled_rows_update(queryset, values)
     query = cast(UpdateQuery, queryset.query.chain(UpdateQuery))
     query.add_update_values(values)
     query.annotations = {}
@@ -211,7 +215,7 @@ def compiled_update(
 
 
 def update_one_recorded(
-    queryset: QuerySet[ExamResult],
+    queryset: QuerySet[ExamResult] | Rows,
     *,
     source: str,
     record: bool = True,
@@ -234,7 +238,7 @@ def update_one_recorded(
     """
     values.setdefault("updated_at", Now())
     update, params = compiled_update(queryset, values)
-    db = queryset.db
+    db = queryset.using if isinstance(queryset, Rows) else queryset.db
     quote = connections[db].ops.quote_name
     fields = ExamResult._meta.concrete_fields  # the primary key first
     columns = ", ".join(quote(f.column) for f in fields)
