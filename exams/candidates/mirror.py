@@ -31,6 +31,7 @@ from ..gateway.client import get_client
 from ..gateway.limiter import get_limiter
 from ..gateway.messages import staff_message
 from ..models import CandidateApplication
+from ..models.statements import upsert_one
 from ..wording import stored
 
 logger = logging.getLogger(__name__)
@@ -65,19 +66,11 @@ def _store(
     a check is on delivery's path, once per result). ``known``: the row as the
     caller loaded it a moment ago, brought up to date instead of read again."""
     row = CandidateApplication(application_id=application_id, **values)
-    CandidateApplication.objects.bulk_create(
-        [row],
-        update_conflicts=True,
-        unique_fields=["application_id"],
-        update_fields=list(values),
-    )
+    upsert_one(row, unique="application_id", update=list(values))
     if known is None:
-        if row.pk is not None:
-            # The statement returned the row's id (PostgreSQL, SQLite 3.35+): what
-            # it did not write (names fetched earlier by another process, in a
-            # race) is read when needed, not on every check.
-            return row
-        return CandidateApplication.objects.get(application_id=application_id)
+        # What the statement did not write (names fetched earlier by another
+        # process, in a race) is read when needed, not on every check.
+        return row
     for name, value in values.items():
         setattr(known, name, value)
     return known

@@ -1,4 +1,4 @@
-"""UPDATE statements compiled once per shape and run many times.
+"""UPDATE and upsert statements compiled once per shape and run many times.
 
 The delivery engine writes a claim and an outcome for every result it delivers.
 Built as querysets, each statement was made anew every time: the filters, the
@@ -9,12 +9,16 @@ plain equalities does; ``compiled_update`` compiles the statement for a shape
 expressions) once, with each value left as a ``Hole``, and afterwards only fills
 the holes, each value prepared for the database by its field as the ORM prepares
 it (``Field.get_db_prep_save``). The SQL is Django's own, so each backend gets
-what the ORM would run."""
+what the ORM would run.
+
+``upsert_one`` writes one row as ``bulk_create(update_conflicts=True)`` does
+(``INSERT … ON CONFLICT (…) DO UPDATE SET … = EXCLUDED.…``, the same on
+PostgreSQL and SQLite), its statement text made once per model and fields."""
 
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, cast
 
@@ -123,3 +127,44 @@ def _compile(rows: Rows, values: Mapping[str, Any]) -> _Compiled:
     query.annotations = {}
     sql, params = query.get_compiler(rows.using).as_sql()
     return _Compiled(sql, tuple(params))
+
+
+_upserts: dict[tuple[Any, ...], str] = {}
+
+
+def upsert_one(
+    row: Model, *, unique: str, update: Sequence[str], using: str = "default"
+) -> int:
+    """Insert ``row`` (every concrete field but an automatic primary key), or
+    update ``update`` of the row whose ``unique`` field has its value; returns
+    the row's primary key. ``bulk_create([row], update_conflicts=True, …)`` in
+    one statement, without building the insert query each time."""
+    connection = connections[using]
+    model = type(row)
+    meta = model._meta
+    fields = [f for f in meta.concrete_fields if f is not meta.auto_field]
+    key = (model, using, unique, tuple(update))
+    sql = _upserts.get(key)
+    if sql is None:
+        quote = connection.ops.quote_name
+
+        def column(name: str) -> str:
+            return quote(_field(model, name).column)
+
+        updates = ", ".join(f"{column(n)} = EXCLUDED.{column(n)}" for n in update)
+        # Identifiers from the model, quoted; every value is a parameter.
+        sql = _upserts[key] = (
+            f"INSERT INTO {quote(meta.db_table)} "  # noqa: S608
+            f"({', '.join(quote(f.column) for f in fields)}) "
+            f"VALUES ({', '.join(['%s'] * len(fields))}) "
+            f"ON CONFLICT ({column(unique)}) "
+            f"DO UPDATE SET {updates} RETURNING {column('pk')}"
+        )
+    params = [f.get_db_prep_save(f.pre_save(row, add=True), connection) for f in fields]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        (pk,) = cursor.fetchone()
+    row.pk = pk
+    row._state.adding = False
+    row._state.db = using
+    return int(pk)

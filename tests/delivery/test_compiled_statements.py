@@ -1,7 +1,8 @@
 """The engine's UPDATEs compiled once per shape (exams/models/statements.py): the
 same SQL and parameters as the queryset they stand for, on either backend, with
 each run's values filled in, NULLs compared as the ORM compares them, and an
-expression's own value part of the shape."""
+expression's own value part of the shape; and the mirror's one-statement
+upsert."""
 
 from __future__ import annotations
 
@@ -13,9 +14,9 @@ from django.db.models import F, Q
 from django.db.models.functions import Now
 
 from exams.delivery.timing import seconds
-from exams.models import ExamResult
+from exams.models import CandidateApplication, ExamResult
 from exams.models.recording import compiled_update
-from exams.models.statements import Rows
+from exams.models.statements import Rows, upsert_one
 
 pytestmark = [pytest.mark.django_db, pytest.mark.embedded]
 DUE = (Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=Now()),)
@@ -71,3 +72,17 @@ def test_an_expressions_own_value_is_part_of_the_shape():
     second, orm = _both({"pk": 1}, {"next_attempt_at": Now() + seconds(20)})
     assert first[1] != second[1]
     assert second[1] == orm[1]
+
+
+def test_an_upsert_inserts_then_updates_only_the_fields_it_names():
+    first = CandidateApplication(
+        application_id="7000000000000000001", exists=True, candidate_name="王小明"
+    )
+    pk = upsert_one(first, unique="application_id", update=["exists"])
+    assert first.pk == pk and not first._state.adding
+    again = CandidateApplication(
+        application_id="7000000000000000001", exists=False, candidate_name=""
+    )
+    assert upsert_one(again, unique="application_id", update=["exists"]) == pk
+    row = CandidateApplication.objects.get()
+    assert (row.pk, row.exists, row.candidate_name) == (pk, False, "王小明")
