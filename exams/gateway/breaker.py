@@ -147,12 +147,12 @@ def record_success(*, was_clean: bool = False) -> bool:
     only the "Feishu answered" time is written, at most every few seconds. (A
     failure another worker records in between is reset by the next success.)
     """
-    base = FeishuAppState.objects.filter(app_id=settings.FEISHU_APP_ID)
     closed = (
         0
         if was_clean
-        else base.filter(
-            Q(paused_since__isnull=False) | Q(consecutive_failures__gt=0)
+        else FeishuAppState.objects.filter(
+            Q(app_id=settings.FEISHU_APP_ID),
+            Q(paused_since__isnull=False) | Q(consecutive_failures__gt=0),
         ).update(
             paused_until=None,
             paused_since=None,
@@ -170,7 +170,8 @@ def record_success(*, was_clean: bool = False) -> bool:
         and cache.add(answered_key, "1", timeout=ANSWERED_EVERY)
     ):
         now = timezone.now()
-        if not base.update(last_answer_at=now, last_success_at=now):
+        app = FeishuAppState.objects.filter(app_id=settings.FEISHU_APP_ID)
+        if not app.update(last_answer_at=now, last_success_at=now):
             FeishuAppState.objects.get_or_create(
                 app_id=settings.FEISHU_APP_ID,
                 defaults={"last_answer_at": now, "last_success_at": now},

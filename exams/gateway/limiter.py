@@ -435,6 +435,21 @@ def get_limiter() -> Limiter:
     return _limiter(
         settings.REDIS_URL,
         settings.FEISHU_APP_ID,
-        LimitTable.from_settings(),
+        _limit_table(
+            settings.FEISHU_RATE_HEADROOM,
+            settings.FEISHU_RATE_PER_SECOND,
+            settings.FEISHU_RATE_PER_MINUTE,
+            tuple(sorted(settings.FEISHU_RATE_LIMITS.items())),
+            settings.FEISHU_RATE_WINDOW_MARGIN,
+            settings.FEISHU_RATE_LOOKUP_WINDOW_MARGIN,
+            settings.FEISHU_RATE_MINUTE_WINDOW_MARGIN,
+        ),
         str(settings.VAR_DIR),
     )
+
+
+@cache
+def _limit_table(*settings_it_reads: object) -> LimitTable:
+    """``LimitTable.from_settings()``, made once for the settings it reads (the
+    arguments) rather than on every permit taken."""
+    return LimitTable.from_settings()
