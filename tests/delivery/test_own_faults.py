@@ -75,6 +75,24 @@ def test_a_deliver_task_meeting_the_database_down_tries_again_soon(monkeypatch):
 
 
 @pytest.mark.embedded
+def test_a_message_of_rows_meeting_the_database_down_tries_again_soon(monkeypatch):
+    """The same for a message of several rows: the retry runs the message again,
+    and the claims decide, row by row, whether anything is sent."""
+    calls = []
+
+    def deliver(*, result_ids: list[int]) -> dict[str, int]:
+        calls.append(list(result_ids))
+        if len(calls) < 2:
+            raise OperationalError("server closed the connection unexpectedly")
+        return {"synced": len(result_ids)}
+
+    monkeypatch.setattr(tasks, "exam_results_deliver", deliver)
+    outcome = tasks.exam_results_deliver_task.apply(args=[[7, 8]])
+    assert calls == [[7, 8], [7, 8]]
+    assert outcome.get() == {"synced": 2}
+
+
+@pytest.mark.embedded
 def test_a_deliver_task_gives_up_after_a_bounded_number_of_tries(monkeypatch):
     calls = []
 
