@@ -17,6 +17,7 @@ PostgreSQL and SQLite), its statement text made once per model and fields."""
 
 from __future__ import annotations
 
+import threading
 from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -61,6 +62,7 @@ class _Compiled:
 
 
 _compiled: OrderedDict[tuple[Any, ...], _Compiled] = OrderedDict()
+_lock = threading.Lock()  # a web process's threads share the shapes
 
 
 def _shape(value: Any) -> Any:
@@ -90,14 +92,16 @@ def compiled_rows_update(
         rows.where,
         tuple((name, _shape(value)) for name, value in values.items()),
     )
-    compiled = _compiled.get(key)
+    with _lock:
+        compiled = _compiled.get(key)
+        if compiled is not None:
+            _compiled.move_to_end(key)
     if compiled is None:
         compiled = _compile(rows, values)
-        _compiled[key] = compiled
-        if len(_compiled) > SHAPES:
-            _compiled.popitem(last=False)
-    else:
-        _compiled.move_to_end(key)
+        with _lock:
+            _compiled[key] = compiled
+            if len(_compiled) > SHAPES:
+                _compiled.popitem(last=False)
     filled = []
     for param in compiled.params:
         if isinstance(param, Hole):
