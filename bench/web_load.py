@@ -370,6 +370,20 @@ def seed_papers() -> None:
     )
 
 
+def analyze_seeded(connection: Any) -> bool | None:
+    """Give the planner statistics of the seeded tables, as a deployed database's
+    autovacuum does after a bulk load (without them PostgreSQL guesses: a search
+    for a candidate's name walked all 100,000 results by id, 48 ms instead of 2).
+    Returns whether PostgreSQL's autovacuum is on (None on SQLite)."""
+    with connection.cursor() as cursor:
+        if connection.vendor != "postgresql":
+            cursor.execute("ANALYZE")
+            return None
+        cursor.execute("VACUUM ANALYZE")
+        cursor.execute("SHOW autovacuum")
+        return bool(cursor.fetchone()[0] == "on")
+
+
 def seed_backlog(count: int) -> None:
     """Drafts to send in phase B; their candidates were read long ago, so the
     check before sending reads each from Feishu, as it would in production."""
@@ -846,7 +860,14 @@ def main() -> int:
         from exams.models import ExamResult
 
         first_pk = ExamResult.objects.order_by("pk").values_list("pk", flat=True)[0]
+        autovacuum = analyze_seeded(connection)
         connection.close()
+        if autovacuum is False:
+            print(
+                "note: autovacuum is off on this server: the tables were analyzed "
+                "once after seeding and are not vacuumed or analyzed during the run",
+                flush=True,
+            )
         print(f"seeded in {time.monotonic() - started:.0f} s", flush=True)
         portal = Portal.start(env, logs, args.workers)
         portal.procs["sandbox"] = sandbox.proc  # its CPU counted, its death seen
