@@ -19,7 +19,8 @@ role), each logged in through the real login form with its CSRF token.
 - Phase A, "quiet": for ``--duration`` seconds each session, after a think time
   (``--think``, uniform), loads a page: the results list plain, filtered by
   status, searched by exam name, by application id, by candidate, a later page,
-  or a result's page. Every ``--import-every`` seconds one session instead runs an
+  a result's page, or the dashboard (the admin's index, issue 6's counts, chart
+  and alerts). Every ``--import-every`` seconds one session instead runs an
   import of a 1,000-row CSV through the admin's flow: the form, the upload (its
   preview is made in the request), the preview page, the confirmation (written in
   the request: under ``EXAMS_IMPORT_BACKGROUND_ROWS``), the outcome page.
@@ -107,9 +108,11 @@ SEED_STATUSES = ("synced", "draft", "failed")
 SEED_SHARES = (0.70, 0.18, 0.12)
 SEED_CHUNK = 10_000
 LIST_URL = "/admin/exams/examresult/"
+DASHBOARD_URL = "/admin/"
 IMPORT_URL = f"{LIST_URL}import/"
 CSRF = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 LOCKED = "database is locked"
+BOOTSTRAP_ROUNDS = 2000
 # What a session loads when it does not import, and how often (weights).
 BROWSING = (
     ("list", 20),
@@ -119,6 +122,7 @@ BROWSING = (
     ("list: search candidate", 10),
     ("list: later page", 15),
     ("result page", 20),
+    ("dashboard", 10),
 )
 IMPORT_KINDS = (
     "import: form",
@@ -617,6 +621,8 @@ class StaffSession:
         if kind == "result page":
             path = f"{LIST_URL}{self.site.first_pk + i}/change/"
             self.request(kind, "GET", path, 200)
+        elif kind == "dashboard":
+            self.request(kind, "GET", DASHBOARD_URL, 200)
         else:
             self.request(kind, "GET", LIST_URL, 200, params=params)
 
@@ -771,22 +777,51 @@ def table(samples: list[Sample]) -> tuple[list[str], int]:
     kinds = [k for k, _w in BROWSING] + list(IMPORT_KINDS) + ["all pages"]
     header = (
         f"{'page kind':<30}{'requests q/d':>14}{'p50 q':>8}{'p50 d':>8}"
-        f"{'p95 quiet':>11}{'p95 draining':>14}{'ratio':>7}{'5xx':>5}"
+        f"{'p95 quiet':>11}{'p95 draining':>14}{'ratio':>7}{'90% interval':>14}"
+        f"{'5xx':>5}"
     )
     out = [header, "-" * len(header)]
     for kind in kinds:
         quiet, draining = times[(kind, "quiet")], times[(kind, "draining")]
         p95q, p95d = percentile(quiet, 0.95), percentile(draining, 0.95)
         ratio = p95d / p95q if quiet and draining else math.nan
-        flag = "  over" if ratio > GOAL_RATIO else ""
+        low, high = ratio_interval(quiet, draining)
+        if low > GOAL_RATIO:
+            flag = "  over"
+        elif ratio > GOAL_RATIO:
+            flag = "  over, within noise"
+        else:
+            flag = ""
         if kind == "all pages":
             out.append("-" * len(header))
         out.append(
             f"{kind:<30}{f'{len(quiet)}/{len(draining)}':>14}"
             f"{percentile(quiet, 0.5):>8.0f}{percentile(draining, 0.5):>8.0f}"
-            f"{p95q:>11.0f}{p95d:>14.0f}{ratio:>7.2f}{errors[kind]:>5}{flag}"
+            f"{p95q:>11.0f}{p95d:>14.0f}{ratio:>7.2f}{f'{low:.2f}-{high:.2f}':>14}"
+            f"{errors[kind]:>5}{flag}"
         )
+    out.append(
+        "90% interval: of the p95 ratio, by resampling each phase's requests "
+        f"({BOOTSTRAP_ROUNDS} rounds); a kind is over only when all of it is above "
+        f"{GOAL_RATIO:g}. With a few dozen requests a kind, p95 is the second or "
+        "third slowest: one request more or less moves it. --duration raises the "
+        "count."
+    )
     return out, errors["all pages"]
+
+
+def ratio_interval(quiet: list[float], draining: list[float]) -> tuple[float, float]:
+    """The 5th and 95th percentiles of the p95 ratio draining / quiet when each
+    phase's requests are drawn again with replacement (a seeded bootstrap)."""
+    if not quiet or not draining:
+        return math.nan, math.nan
+    rng = random.Random(0)
+    ratios = sorted(
+        percentile(rng.choices(draining, k=len(draining)), 0.95)
+        / percentile(rng.choices(quiet, k=len(quiet)), 0.95)
+        for _ in range(BOOTSTRAP_ROUNDS)
+    )
+    return percentile(ratios, 0.05), percentile(ratios, 0.95)
 
 
 # --- main -----------------------------------------------------------------------------
