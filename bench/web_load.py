@@ -35,7 +35,8 @@ measures its own queue, where p95 barely moves and fewer requests are served
 instead, which the "requests/s" line shows.
 
 Printed: per page kind, requests, p50 and p95 in each phase, p95 draining / quiet
-(goal at most 1.5, reported, not enforced) and the 5xx answers; how much delivery
+with a bootstrap 90% interval (goal at most 1.5, reported, not enforced; a kind is
+"over" only when all of its interval is) and the 5xx answers; how much delivery
 did in each phase; and the lines that say "database is locked" in every process's
 log. Exits non-zero on any 5xx, any request left without an answer, any "database
 is locked" or a process that died.
@@ -385,7 +386,7 @@ def analyze_seeded(connection: Any) -> bool | None:
             return None
         cursor.execute("VACUUM ANALYZE")
         cursor.execute("SHOW autovacuum")
-        return bool(cursor.fetchone()[0] == "on")
+        return cursor.fetchone()[0] == "on"
 
 
 def seed_backlog(count: int) -> None:
@@ -816,11 +817,11 @@ def ratio_interval(quiet: list[float], draining: list[float]) -> tuple[float, fl
     if not quiet or not draining:
         return math.nan, math.nan
     rng = random.Random(0)
-    ratios = sorted(
+    ratios = [
         percentile(rng.choices(draining, k=len(draining)), 0.95)
         / percentile(rng.choices(quiet, k=len(quiet)), 0.95)
         for _ in range(BOOTSTRAP_ROUNDS)
-    )
+    ]
     return percentile(ratios, 0.05), percentile(ratios, 0.95)
 
 
